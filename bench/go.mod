@@ -1,0 +1,7 @@
+module github.com/pollnet/pollnet/bench
+
+go 1.26.0
+
+require github.com/pollnet/pollnet v0.0.0
+
+replace github.com/pollnet/pollnet => ../
