@@ -1,0 +1,230 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The hibernation rule (DESIGN.md section 2).
+//
+// A Read may return the parking io.EOF only when all of these hold:
+//  1. net/http's ConnState hook reported StateIdle for exactly this *Conn
+//     (never a *tls.Conn wrapping it);
+//  2. since then the only call was one SetReadDeadline (server.go sets the
+//     idle deadline), and this is the first Read;
+//  3. len(p) == idleReadSize: net/http's bufio.Reader is empty, so no
+//     pipelined byte and no background-read byte is buffered above us;
+//  4. the connection's first bytes looked like an HTTP/1 request line
+//     (excludes TLS, h2c prior knowledge and other protocols);
+//  5. no byte arrived during the grace period, the idle deadline is later than
+//     the grace period's end, and the listener is open.
+//
+// After that EOF the socket parks only if Close is the very next call. Any
+// other call in between cancels the park, and every later call on the Conn
+// goes on normally. If a Go release changes net/http's idle call sequence,
+// guards 2 and 3 stop matching, and parking stops: no byte is ever lost.
+//
+// The phases, each written under idleState.mu:
+//
+//	off          -> waitDeadline   hook: StateIdle (guards 1 and 4)
+//	waitDeadline -> waitRead       SetReadDeadline (guard 2)
+//	waitRead     -> grace          Read with len(p) == idleReadSize (guard 3)
+//	grace        -> parkPending    grace passed with no data (guard 5)
+//	parkPending  -> off            Close: the socket parks
+//	any          -> off            any other call, or hook StateActive/Hijacked/Closed
+const (
+	phaseOff int32 = iota
+	phaseWaitDeadline
+	phaseWaitRead
+	phaseGrace
+	phaseParkPending
+)
+
+// idleReadSize is the size of net/http's bufio.Reader (server.go: newBufioReader).
+const idleReadSize = 4096
+
+// What the first bytes of a connection looked like (guard 4).
+const (
+	protoUnknown int32 = iota // not decided yet
+	protoHTTP1                // an HTTP/1 request line: may hibernate
+	protoOther                // anything else, or hibernation disabled: never parks
+)
+
+// idleState is a Conn's part of the rule. Its zero value is undecided; Conns
+// that can never park start with proto = protoOther.
+type idleState struct {
+	phase atomic.Int32 // read without mu on the hot path; written under mu
+	proto atomic.Int32 // written under mu
+
+	mu           sync.Mutex
+	readDeadline time.Time // the caller's read deadline, tracked while phase != off
+	head         [8]byte   // first bytes seen, until proto is decided
+	headLen      int
+}
+
+func (s *idleState) setPhase(p int32) { s.phase.Store(p) }
+
+// interrupt cancels any hibernation in progress: the caller made a call that
+// the rule does not allow at idle.
+func (s *idleState) interrupt() {
+	if s.phase.Load() != phaseOff {
+		s.mu.Lock()
+		s.setPhase(phaseOff)
+		s.mu.Unlock()
+	}
+}
+
+// disable makes the Conn never park again (hijacked, raw access, dup'ed fd).
+func (s *idleState) disable() {
+	s.mu.Lock()
+	s.setPhase(phaseOff)
+	s.proto.Store(protoOther)
+	s.mu.Unlock()
+}
+
+// enterIdle arms the rule when net/http reports StateIdle (guards 1 and 4).
+func (s *idleState) enterIdle() {
+	s.mu.Lock()
+	if s.proto.Load() == protoHTTP1 {
+		s.setPhase(phaseWaitDeadline)
+	}
+	s.mu.Unlock()
+}
+
+// noteReadDeadline records a SetReadDeadline made while phase != off. Called
+// with mu held.
+func (s *idleState) noteReadDeadline(t time.Time) {
+	s.readDeadline = t
+	if s.phase.Load() == phaseWaitDeadline {
+		s.setPhase(phaseWaitRead)
+	} else {
+		s.setPhase(phaseOff)
+	}
+}
+
+// takeParkPending reports whether the Conn is closing right after the
+// parking EOF, and ends the rule either way.
+func (s *idleState) takeParkPending() bool {
+	if s.phase.Load() == phaseOff {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	park := s.phase.Load() == phaseParkPending
+	s.setPhase(phaseOff)
+	return park
+}
+
+// sniff looks at a connection's first bytes until it can tell whether they
+// start an HTTP/1 request line: 1 to 7 upper-case letters and a space, and
+// not "PRI " (the HTTP/2 preface).
+func (s *idleState) sniff(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proto.Load() != protoUnknown {
+		return
+	}
+	n := copy(s.head[s.headLen:], b)
+	s.headLen += n
+	s.proto.Store(classifyRequestLine(s.head[:s.headLen]))
+}
+
+// classifyRequestLine returns protoHTTP1, protoOther, or protoUnknown when
+// head is a prefix that could still go either way.
+func classifyRequestLine(head []byte) int32 {
+	for i, c := range head {
+		switch {
+		case c == ' ' && i > 0:
+			if string(head[:i]) == "PRI" {
+				return protoOther
+			}
+			return protoHTTP1
+		case c < 'A' || c > 'Z' || i == 7:
+			return protoOther
+		}
+	}
+	return protoUnknown
+}
+
+// idleRead runs a Read made while the rule is armed. done is false when the
+// caller should do a plain read instead.
+func (c *Conn) idleRead(p []byte) (n int, err error, done bool) {
+	s := &c.idle
+	s.mu.Lock()
+	grace := c.ln.idleGrace
+	graceEnd := time.Now().Add(grace)
+	if s.phase.Load() != phaseWaitRead || len(p) != idleReadSize || c.ln.closed.Load() ||
+		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
+		s.setPhase(phaseOff)
+		s.mu.Unlock()
+		return 0, nil, false
+	}
+	s.setPhase(phaseGrace)
+	c.file.SetReadDeadline(graceEnd)
+	s.mu.Unlock()
+
+	n, err = c.file.Read(p)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Whatever happened, the file's deadline goes back to the caller's: a
+	// call that interrupted the grace period recorded its own in readDeadline.
+	c.file.SetReadDeadline(s.readDeadline)
+	if s.phase.Load() == phaseGrace {
+		if n == 0 && isTimeout(err) && !c.ln.closed.Load() {
+			s.setPhase(phaseParkPending)
+			return 0, io.EOF, true
+		}
+		s.setPhase(phaseOff)
+	}
+	if n == 0 && isTimeout(err) && (s.readDeadline.IsZero() || time.Now().Before(s.readDeadline)) {
+		// Our grace timer fired, not the caller's deadline: read again.
+		return 0, nil, false
+	}
+	return n, c.opError("read", err), true
+}
+
+// park hands the socket of a Conn that net/http closed at idle to the
+// listener. The Conn's own fd is closed (and leaves the runtime poller); a
+// duplicate keeps the socket open on the listener's poller.
+func (c *Conn) park() {
+	nfd := -1
+	if rc, err := c.file.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			if d, err := dupCloexec(int(fd)); err == nil {
+				nfd = d
+			}
+		})
+	}
+	c.file.Close()
+	if nfd < 0 {
+		c.ln.stats.open.Add(-1) // could not keep the socket: it is closed
+		return
+	}
+	c.ln.lot.park(nfd, c.idle.readDeadline)
+}
+
+// connStateHook is pollnet's http.Server.ConnState hook.
+func connStateHook(nc net.Conn, state http.ConnState) {
+	c, ok := nc.(*Conn)
+	if !ok {
+		return // TLS or another wrapper: never parks
+	}
+	switch state {
+	case http.StateIdle:
+		c.idle.enterIdle()
+	case http.StateHijacked:
+		c.idle.disable()
+	case http.StateActive, http.StateClosed:
+		c.idle.interrupt()
+	}
+}

@@ -1,0 +1,7 @@
+//go:build linux || dragonfly || freebsd || netbsd
+
+package pollnet
+
+import "golang.org/x/sys/unix"
+
+const tcpKeepIdle = unix.TCP_KEEPIDLE

@@ -1,0 +1,411 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pollnet/pollnet/internal/poller"
+	"golang.org/x/sys/unix"
+)
+
+// Listener is a stream listener on pollnet's pollers. It implements
+// net.Listener; Accept returns *Conn.
+//
+// Accept hands out new connections and, under Serve, ListenAndServe or
+// Hibernate, connections woken from hibernation: a parked socket whose next
+// request has arrived comes back as a new *Conn on the same TCP connection.
+//
+// Close unblocks Accept with an error wrapping net.ErrClosed, closes parked
+// and queued sockets, and releases every fd and goroutine the listener owns.
+// Like std's, it does not close connections already handed out.
+type Listener struct {
+	fd        int
+	fdmu      sync.RWMutex // Accept reads fd under RLock; Close closes it under Lock
+	network   string
+	addr      net.Addr
+	unlink    string // unix socket path to remove on Close
+	keepAlive time.Duration
+	idleGrace time.Duration // <= 0: hibernation off
+
+	closed   atomic.Bool
+	done     chan struct{} // closed by Close
+	incoming chan struct{} // the listening socket became readable
+	loops    []*pollLoop
+	lot      parkingLot
+	stats    listenerStats
+}
+
+type listenerStats struct {
+	accepted, parks, wakes, expired, peerGone atomic.Uint64
+	open, parked                              atomic.Int64
+}
+
+// Stats returns the listener's counters.
+func (l *Listener) Stats() Stats {
+	return Stats{
+		Accepted: l.stats.accepted.Load(),
+		Open:     l.stats.open.Load(),
+		Parked:   l.stats.parked.Load(),
+		Parks:    l.stats.parks.Load(),
+		Wakes:    l.stats.wakes.Load(),
+		Expired:  l.stats.expired.Load(),
+		PeerGone: l.stats.peerGone.Load(),
+	}
+}
+
+// Addr returns the listener's network address.
+func (l *Listener) Addr() net.Addr { return l.addr }
+
+func (l *Listener) hibernates() bool { return l.idleGrace > 0 }
+
+// Listen announces on the local network address with the config's options.
+// The network must be "tcp", "tcp4", "tcp6" or "unix".
+func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (net.Listener, error) {
+	ln, err := lc.listen(ctx, network, address)
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
+	}
+	return ln, nil
+}
+
+func (lc *ListenConfig) listen(ctx context.Context, network, address string) (*Listener, error) {
+	var fam int
+	var sa unix.Sockaddr
+	switch network {
+	case "unix":
+		fam, sa = unix.AF_UNIX, &unix.SockaddrUnix{Name: address}
+	case "tcp", "tcp4", "tcp6":
+		ip, port, err := resolveListenAddr(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		fam = family(network, ip)
+		sa = tcpSockaddr(fam, ip, port)
+	default:
+		return nil, errUnsupportedNetwork
+	}
+	fd, err := sysSocket(fam, unix.SOCK_STREAM)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	if err := lc.setupListenSocket(fd, fam, network, address, sa); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	l, err := lc.newListener(fd, network)
+	if err != nil {
+		return nil, err
+	}
+	if network == "unix" && address != "" && address[0] != '@' {
+		l.unlink = address
+	}
+	return l, nil
+}
+
+func (lc *ListenConfig) setupListenSocket(fd, fam int, network, address string, sa unix.Sockaddr) error {
+	if fam != unix.AF_UNIX {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return os.NewSyscallError("setsockopt", err)
+		}
+	}
+	if fam == unix.AF_INET6 {
+		// Like std: "tcp" on the unspecified address is dual-stack.
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(network == "tcp6")); err != nil {
+			return os.NewSyscallError("setsockopt", err)
+		}
+	}
+	if lc.ReusePort {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return os.NewSyscallError("setsockopt", err)
+		}
+	}
+	if lc.Control != nil {
+		if err := lc.Control(network, address, fdRawConn(fd)); err != nil {
+			return err
+		}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return os.NewSyscallError("bind", err)
+	}
+	backlog := lc.Backlog
+	if backlog <= 0 {
+		backlog = maxListenerBacklog()
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
+		return os.NewSyscallError("listen", err)
+	}
+	return nil
+}
+
+// resolveListenAddr splits "host:port" and resolves both, as net.Listen does
+// (an empty host is the unspecified address; a name takes its first address,
+// IPv4 first for "tcp").
+func resolveListenAddr(ctx context.Context, network, address string) (netip.Addr, int, error) {
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return netip.Addr{}, 0, err
+	}
+	port, err := net.DefaultResolver.LookupPort(ctx, network, portStr)
+	if err != nil {
+		return netip.Addr{}, 0, err
+	}
+	if host == "" {
+		if network == "tcp4" {
+			return netip.IPv4Unspecified(), port, nil
+		}
+		return netip.IPv6Unspecified(), port, nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip, port, nil
+	}
+	ips, err := lookupIPs(ctx, nil, network, host)
+	if err != nil {
+		return netip.Addr{}, 0, err
+	}
+	return ips[0], port, nil
+}
+
+// newListener wraps a bound, listening, non-blocking socket: it starts the
+// poll loops and registers the socket. On error fd is closed.
+func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("getsockname", err)
+	}
+	l := &Listener{
+		fd:        fd,
+		network:   network,
+		addr:      toAddr(sa),
+		keepAlive: lc.KeepAlive,
+		idleGrace: lc.idleGrace(),
+		done:      make(chan struct{}),
+		incoming:  make(chan struct{}, 1),
+	}
+	if network == "unix" {
+		l.keepAlive = -1
+	} else if l.keepAlive == 0 {
+		l.keepAlive = defaultKeepAlive
+	}
+	l.lot.init(l)
+	for range lc.pollers() {
+		lp, err := startPollLoop(l)
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		l.loops = append(l.loops, lp)
+	}
+	if err := l.loops[0].p.Add(fd, poller.MakeKey(fd, 0), poller.Readable); err != nil {
+		l.Close()
+		return nil, os.NewSyscallError("poller", err)
+	}
+	return l, nil
+}
+
+// signal wakes one waiter on ch without blocking.
+func (l *Listener) signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// Accept waits for and returns the next connection: a woken parked socket
+// first (its request is already waiting), else a new one from the kernel.
+//
+// When the process is out of file descriptors (EMFILE, ENFILE) Accept does
+// not return the error, and does not spin: it backs off (5 ms doubling to
+// 1 s) and retries, while woken connections are still handed out.
+func (l *Listener) Accept() (net.Conn, error) {
+	var backoff time.Duration
+	for {
+		if l.closed.Load() {
+			return nil, l.opError("accept", net.ErrClosed)
+		}
+		if fd, ok := l.lot.take(); ok {
+			if c := l.wake(fd); c != nil {
+				return c, nil
+			}
+			continue
+		}
+		c, err := l.acceptNew()
+		switch {
+		case err == nil:
+			return c, nil
+		case err == unix.EAGAIN:
+			backoff = 0
+			select {
+			case <-l.incoming:
+			case <-l.lot.woken:
+			case <-l.done:
+			}
+		case err == unix.EINTR || err == unix.ECONNABORTED:
+		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-l.lot.woken:
+			case <-l.done:
+			}
+			t.Stop()
+		case errors.Is(err, net.ErrClosed):
+			return nil, l.opError("accept", err)
+		default:
+			return nil, l.opError("accept", os.NewSyscallError("accept", err))
+		}
+	}
+}
+
+// acceptNew accepts one connection from the kernel.
+func (l *Listener) acceptNew() (*Conn, error) {
+	l.fdmu.RLock()
+	if l.closed.Load() {
+		l.fdmu.RUnlock()
+		return nil, net.ErrClosed
+	}
+	fd, rsa, err := sysAccept(l.fd)
+	l.fdmu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	if l.network != "unix" {
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		if l.keepAlive > 0 {
+			setKeepAliveConfig(fd, net.KeepAliveConfig{Enable: true, Idle: l.keepAlive, Interval: l.keepAlive})
+		}
+	}
+	lsa, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, unix.ECONNABORTED
+	}
+	c, err := newConn(fd, l.network, toAddr(lsa), toAddr(rsa), l)
+	if err != nil {
+		return nil, unix.ECONNABORTED
+	}
+	l.stats.accepted.Add(1)
+	l.stats.open.Add(1)
+	return c, nil
+}
+
+// wake turns a woken parked socket into a new Conn, or closes it and returns
+// nil if it cannot.
+func (l *Listener) wake(fd int) *Conn {
+	lsa, err1 := unix.Getsockname(fd)
+	rsa, err2 := unix.Getpeername(fd)
+	if err1 != nil || err2 != nil {
+		unix.Close(fd)
+		l.stats.open.Add(-1)
+		return nil
+	}
+	c, err := newConn(fd, l.network, toAddr(lsa), toAddr(rsa), l)
+	if err != nil {
+		l.stats.open.Add(-1)
+		return nil
+	}
+	l.stats.wakes.Add(1)
+	return c
+}
+
+// Close stops the listener: Accept returns net.ErrClosed, parked and queued
+// sockets are closed, the poll loops end and the listening socket is closed.
+func (l *Listener) Close() error {
+	if !l.closed.CompareAndSwap(false, true) {
+		return l.opError("close", net.ErrClosed)
+	}
+	close(l.done)
+	for _, lp := range l.loops {
+		lp.shutdown()
+	}
+	l.lot.close()
+	l.fdmu.Lock()
+	err := unix.Close(l.fd)
+	l.fdmu.Unlock()
+	if l.unlink != "" {
+		os.Remove(l.unlink)
+	}
+	if err != nil {
+		return l.opError("close", os.NewSyscallError("close", err))
+	}
+	return nil
+}
+
+// File returns a copy of the listening socket, for handing it to another
+// process (graceful restarts). Closing one does not affect the other.
+func (l *Listener) File() (*os.File, error) {
+	l.fdmu.RLock()
+	defer l.fdmu.RUnlock()
+	if l.closed.Load() {
+		return nil, l.opError("file", net.ErrClosed)
+	}
+	fd, err := dupCloexec(l.fd)
+	if err != nil {
+		return nil, l.opError("file", os.NewSyscallError("dup", err))
+	}
+	return os.NewFile(uintptr(fd), "pollnet-listener"), nil
+}
+
+// FileListener returns a Listener for a copy of the listening socket open in
+// f (systemd socket activation, or a socket passed by a parent process), like
+// net.FileListener. Closing f afterwards does not affect the Listener.
+func (lc *ListenConfig) FileListener(f *os.File) (*Listener, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var ferr error
+	rc.Control(func(sfd uintptr) { fd, ferr = dupCloexec(int(sfd)) })
+	if ferr != nil {
+		return nil, &net.OpError{Op: "file", Net: "file+net", Err: os.NewSyscallError("dup", ferr)}
+	}
+	network, err := listenerNetwork(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, &net.OpError{Op: "file", Net: "file+net", Err: err}
+	}
+	return lc.newListener(fd, network)
+}
+
+// FileListener is ListenConfig.FileListener with the default config.
+func FileListener(f *os.File) (*Listener, error) {
+	var lc ListenConfig
+	return lc.FileListener(f)
+}
+
+// listenerNetwork checks that fd is a listening stream socket, makes it
+// non-blocking, and names its network.
+func listenerNetwork(fd int) (string, error) {
+	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		return "", syscall.EPROTOTYPE
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return "", err
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return "", err
+	}
+	switch sa.(type) {
+	case *unix.SockaddrUnix:
+		return "unix", nil
+	case *unix.SockaddrInet4, *unix.SockaddrInet6:
+		return "tcp", nil
+	}
+	return "", errUnsupportedNetwork
+}
+
+func (l *Listener) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: l.network, Source: nil, Addr: l.addr, Err: err}
+}

@@ -1,0 +1,195 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pollnet/pollnet/internal/poller"
+	"golang.org/x/sys/unix"
+)
+
+// parkedConn is the whole record of a hibernating socket: 16 bytes, in a
+// slice indexed by fd. The fd, the kernel socket and its poller registration
+// are all the rest.
+//
+// A slot moves free -> parked (park) -> queued (readable: waiting in Accept)
+// -> free (Accept took it), or parked -> free (peer closed, idle deadline,
+// listener closed). gen grows on every park, and poller keys and queue
+// entries carry it, so an event or entry from an earlier park of the same fd
+// number is recognised as stale and dropped.
+type parkedConn struct {
+	deadline int64 // unix nanoseconds of the idle deadline; 0: none
+	gen      uint32
+	heapIdx  int32 // position in parkingLot.expiry, -1 if not there
+}
+
+// slot states are kept outside the record: a parked slot is in the poller,
+// a queued one in the accept queue. Both are told apart by which structure
+// holds the fd; parkedConn.gen == 0 marks a free slot.
+
+// parkingLot holds a listener's parked sockets.
+type parkingLot struct {
+	ln      *Listener
+	mu      sync.Mutex
+	slots   []parkedConn // by fd
+	queued  []bool       // by fd: readable, waiting for Accept
+	nextGen uint32
+	expiry  []int32     // min-heap of fds by slots[fd].deadline
+	timer   *time.Timer // fires at the earliest deadline
+	closed  bool
+	queue   []queuedFD // FIFO of woken sockets for Accept
+	woken   chan struct{}
+}
+
+type queuedFD struct {
+	fd  int32
+	gen uint32
+}
+
+func (p *parkingLot) init(ln *Listener) {
+	p.ln = ln
+	p.woken = make(chan struct{}, 1)
+}
+
+func (p *parkingLot) slot(fd int) *parkedConn {
+	if fd >= len(p.slots) {
+		n := max(fd+1, 2*len(p.slots), 1024)
+		p.slots = append(p.slots, make([]parkedConn, n-len(p.slots))...)
+		p.queued = append(p.queued, make([]bool, n-len(p.queued))...)
+	}
+	return &p.slots[fd]
+}
+
+func (p *parkingLot) pollerFor(fd int) *poller.Poller {
+	loops := p.ln.loops
+	return loops[fd%len(loops)].p
+}
+
+// park puts a socket that net/http closed at idle on a poller.
+func (p *parkingLot) park(fd int, deadline time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		unix.Close(fd)
+		p.ln.stats.open.Add(-1)
+		return
+	}
+	p.nextGen++
+	if p.nextGen == 0 {
+		p.nextGen = 1
+	}
+	s := p.slot(fd)
+	*s = parkedConn{gen: p.nextGen, heapIdx: -1}
+	if !deadline.IsZero() {
+		s.deadline = deadline.UnixNano()
+		p.pushExpiry(fd)
+	}
+	p.ln.stats.parks.Add(1)
+	p.ln.stats.parked.Add(1)
+	// Adding a socket that is already readable reports it at once, so data
+	// that raced the park is not missed; check anyway, cheaply, in case the
+	// peer closed or sent before the registration.
+	if err := p.pollerFor(fd).Add(fd, poller.MakeKey(fd, s.gen), poller.Readable); err != nil {
+		p.releaseLocked(fd)
+		return
+	}
+	p.checkLocked(fd)
+}
+
+// onReadable handles a poller event for a parked socket.
+func (p *parkingLot) onReadable(fd int, gen uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || fd >= len(p.slots) || p.slots[fd].gen != gen || p.queued[fd] {
+		return // stale: that park ended
+	}
+	p.checkLocked(fd)
+}
+
+// checkLocked peeks at a parked socket: data means the next request has
+// come (queue it for Accept), end of stream or an error means the peer is
+// gone (close it), nothing means keep waiting.
+func (p *parkingLot) checkLocked(fd int) {
+	var b [1]byte
+	n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		return
+	case err == nil && n > 0:
+		s := &p.slots[fd]
+		p.pollerFor(fd).Remove(fd)
+		p.removeExpiry(fd)
+		p.queued[fd] = true
+		p.queue = append(p.queue, queuedFD{fd: int32(fd), gen: s.gen})
+		p.ln.stats.parked.Add(-1)
+		select {
+		case p.woken <- struct{}{}:
+		default:
+		}
+	default:
+		p.ln.stats.peerGone.Add(1)
+		p.releaseLocked(fd)
+	}
+}
+
+// releaseLocked closes a parked socket for good.
+func (p *parkingLot) releaseLocked(fd int) {
+	p.pollerFor(fd).Remove(fd)
+	p.removeExpiry(fd)
+	p.slots[fd] = parkedConn{heapIdx: -1}
+	unix.Close(fd)
+	p.ln.stats.parked.Add(-1)
+	p.ln.stats.open.Add(-1)
+}
+
+// take pops the oldest woken socket, if any, for Accept.
+func (p *parkingLot) take() (fd int, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.queue) > 0 {
+		q := p.queue[0]
+		p.queue = p.queue[1:]
+		fd := int(q.fd)
+		if p.closed || p.slots[fd].gen != q.gen || !p.queued[fd] {
+			continue
+		}
+		p.queued[fd] = false
+		p.slots[fd] = parkedConn{heapIdx: -1}
+		if len(p.queue) > 0 {
+			select { // let another Accept caller take the next one
+			case p.woken <- struct{}{}:
+			default:
+			}
+		} else {
+			p.queue = nil // let the backing array go
+		}
+		return fd, true
+	}
+	return -1, false
+}
+
+// close closes every parked and queued socket; later parks close at once.
+func (p *parkingLot) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	for fd := range p.slots {
+		if p.slots[fd].gen == 0 {
+			continue
+		}
+		if !p.queued[fd] {
+			p.ln.stats.parked.Add(-1)
+		}
+		p.queued[fd] = false
+		p.slots[fd] = parkedConn{heapIdx: -1}
+		unix.Close(fd)
+		p.ln.stats.open.Add(-1)
+	}
+	p.queue = nil
+	p.expiry = nil
+}

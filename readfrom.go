@@ -1,0 +1,36 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"io"
+	"os"
+)
+
+// ReadFrom implements io.ReaderFrom. When r is an *os.File (or an
+// *io.LimitedReader around one, as http.ServeFile uses for ranges) the kernel
+// copies the file to the socket without passing it through user space
+// (sendfile(2) on Linux); other readers are copied with io.Copy.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	c.idle.interrupt()
+	src, limit := r, int64(-1)
+	lr, isLimited := r.(*io.LimitedReader)
+	if isLimited {
+		src, limit = lr.R, lr.N
+	}
+	if f, ok := src.(*os.File); ok && limit != 0 {
+		n, handled, err := c.sendFile(f, limit)
+		if isLimited {
+			lr.N -= n
+		}
+		if handled {
+			return n, c.opError("readfrom", err)
+		}
+		// Not a file the kernel can send (a pipe, say): nothing was sent yet.
+	}
+	n, err := io.Copy(writerOnly{c}, r)
+	return n, c.opError("readfrom", err)
+}
+
+// writerOnly hides Conn.ReadFrom from io.Copy, which would otherwise call it.
+type writerOnly struct{ io.Writer }

@@ -1,0 +1,71 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// errUnsupportedNetwork is returned for networks other than tcp* and unix.
+var errUnsupportedNetwork = errors.New("pollnet: unsupported network (want tcp, tcp4, tcp6 or unix)")
+
+// toAddr converts a kernel socket address into the net.Addr std would report.
+func toAddr(sa unix.Sockaddr) net.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+	case *unix.SockaddrInet6:
+		a := &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
+		if sa.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			}
+		}
+		return a
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: sa.Name, Net: "unix"}
+	}
+	return nil
+}
+
+// tcpSockaddr converts an IP and port for a socket of the given family.
+func tcpSockaddr(family int, ip netip.Addr, port int) unix.Sockaddr {
+	if family == unix.AF_INET {
+		return &unix.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}
+	}
+	sa := &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
+	if z := ip.Zone(); z != "" {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			sa.ZoneId = uint32(ifi.Index)
+		}
+	}
+	return sa
+}
+
+// family picks the address family for a network and IP: tcp4 or an IPv4
+// address means AF_INET; "tcp" with an unspecified address means a
+// dual-stack AF_INET6 socket, as std net does.
+func family(network string, ip netip.Addr) int {
+	switch {
+	case network == "tcp4":
+		return unix.AF_INET
+	case network == "tcp6":
+		return unix.AF_INET6
+	case ip.Is4() || ip.Is4In6():
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+// fdRawConn is a syscall.RawConn for a socket that no os.File owns yet,
+// handed to Control hooks before bind or connect.
+type fdRawConn int
+
+func (fd fdRawConn) Control(f func(uintptr)) error { f(uintptr(fd)); return nil }
+func (fdRawConn) Read(func(uintptr) bool) error    { return syscall.EINVAL }
+func (fdRawConn) Write(func(uintptr) bool) error   { return syscall.EINVAL }
