@@ -3,6 +3,7 @@
 package pollnet
 
 import (
+	"io"
 	"net"
 	"os"
 	"sync/atomic"
@@ -48,6 +49,11 @@ func newConn(fd int, network string, laddr, raddr net.Addr, ln *Listener) (*Conn
 }
 
 func (c *Conn) opError(op string, err error) error {
+	if err != nil && err != io.EOF && c.closed.Load() && !isTimeout(err) {
+		// os.File reports use after Close in several ways ("file already
+		// closed", "use of closed file"); std net reports net.ErrClosed.
+		err = net.ErrClosed
+	}
 	return opError(op, c.network, c.laddr, c.raddr, err)
 }
 
@@ -81,8 +87,8 @@ func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return c.opError("close", net.ErrClosed)
 	}
-	if c.idle.takeParkPending() {
-		c.park()
+	if park, deadline := c.idle.takeParkPending(); park {
+		c.park(deadline)
 		return nil
 	}
 	err := c.file.Close()

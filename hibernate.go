@@ -109,16 +109,17 @@ func (s *idleState) noteReadDeadline(t time.Time) {
 }
 
 // takeParkPending reports whether the Conn is closing right after the
-// parking EOF, and ends the rule either way.
-func (s *idleState) takeParkPending() bool {
+// parking EOF, with the idle deadline to enforce while parked, and ends the
+// rule either way.
+func (s *idleState) takeParkPending() (park bool, deadline time.Time) {
 	if s.phase.Load() == phaseOff {
-		return false
+		return false, time.Time{}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	park := s.phase.Load() == phaseParkPending
+	park = s.phase.Load() == phaseParkPending
 	s.setPhase(phaseOff)
-	return park
+	return park, s.readDeadline
 }
 
 // sniff looks at a connection's first bytes until it can tell whether they
@@ -196,7 +197,7 @@ func (c *Conn) idleRead(p []byte) (n int, err error, done bool) {
 // park hands the socket of a Conn that net/http closed at idle to the
 // listener. The Conn's own fd is closed (and leaves the runtime poller); a
 // duplicate keeps the socket open on the listener's poller.
-func (c *Conn) park() {
+func (c *Conn) park(deadline time.Time) {
 	nfd := -1
 	if rc, err := c.file.SyscallConn(); err == nil {
 		rc.Control(func(fd uintptr) {
@@ -210,7 +211,7 @@ func (c *Conn) park() {
 		c.ln.stats.open.Add(-1) // could not keep the socket: it is closed
 		return
 	}
-	c.ln.lot.park(nfd, c.idle.readDeadline)
+	c.ln.lot.park(nfd, deadline)
 }
 
 // connStateHook is pollnet's http.Server.ConnState hook.
