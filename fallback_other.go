@@ -119,7 +119,9 @@ func (c *Conn) tcp() (*net.TCPConn, error) {
 }
 
 // SetNoDelay controls Nagle's algorithm.
-func (c *Conn) SetNoDelay(b bool) error { return withTCP(c, func(t *net.TCPConn) error { return t.SetNoDelay(b) }) }
+func (c *Conn) SetNoDelay(b bool) error {
+	return withTCP(c, func(t *net.TCPConn) error { return t.SetNoDelay(b) })
+}
 
 // SetKeepAlive enables or disables TCP keep-alive.
 func (c *Conn) SetKeepAlive(b bool) error {
