@@ -39,9 +39,15 @@ type Listener struct {
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close
 	incoming chan struct{} // the listening socket became readable
-	loops    []*pollLoop
-	lot      parkingLot
-	stats    listenerStats
+	// drained is set when accept returned EAGAIN and no readiness edge has
+	// been consumed since: Accept then waits instead of making a syscall
+	// that would fail again. An edge always arrives through incoming, so
+	// the flag can only skip a useless attempt, never a connection.
+	drained atomic.Bool
+	waiters atomic.Int32 // Accept calls waiting for a signal
+	loops   []*pollLoop
+	lot     parkingLot
+	stats   listenerStats
 }
 
 type listenerStats struct {
@@ -238,17 +244,28 @@ func (l *Listener) Accept() (net.Conn, error) {
 			}
 			continue
 		}
-		c, err := l.acceptNew()
+		var err error = unix.EAGAIN
+		if !l.drained.Load() {
+			var c *Conn
+			if c, err = l.acceptNew(); err == nil {
+				if l.waiters.Load() > 0 {
+					l.signal(l.incoming) // more may be pending: let another caller try
+				}
+				return c, nil
+			}
+		}
 		switch {
-		case err == nil:
-			return c, nil
 		case err == unix.EAGAIN:
 			backoff = 0
+			l.drained.Store(true)
+			l.waiters.Add(1)
 			select {
 			case <-l.incoming:
+				l.drained.Store(false)
 			case <-l.lot.woken:
 			case <-l.done:
 			}
+			l.waiters.Add(-1)
 		case err == unix.EINTR || err == unix.ECONNABORTED:
 		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)

@@ -88,50 +88,47 @@ func (p *parkingLot) park(fd int, deadline time.Time) {
 	}
 	p.ln.stats.parks.Add(1)
 	p.ln.stats.parked.Add(1)
-	// Adding a socket that is already readable reports it at once, so data
-	// that raced the park is not missed; check anyway, cheaply, in case the
-	// peer closed or sent before the registration.
+	// Adding a socket that is already readable (data or FIN that raced the
+	// park) reports it at once, on epoll and kqueue alike: nothing to check.
 	if err := p.pollerFor(fd).Add(fd, poller.MakeKey(fd, s.gen), poller.Readable); err != nil {
 		p.releaseLocked(fd)
-		return
 	}
-	p.checkLocked(fd)
 }
 
-// onReadable handles a poller event for a parked socket.
-func (p *parkingLot) onReadable(fd int, gen uint32) {
+// onReadable handles a poller event for a parked socket. Without a hangup,
+// an edge on a parked socket means data: the next request has come. With
+// one (FIN, RST, error) a peek tells whether data came first.
+func (p *parkingLot) onReadable(fd int, gen uint32, hangup bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || fd >= len(p.slots) || p.slots[fd].gen != gen || p.queued[fd] {
 		return // stale: that park ended
 	}
-	p.checkLocked(fd)
-}
-
-// checkLocked peeks at a parked socket: data means the next request has
-// come (queue it for Accept), end of stream or an error means the peer is
-// gone (close it), nothing means keep waiting.
-func (p *parkingLot) checkLocked(fd int) {
+	if !hangup {
+		p.queueLocked(fd)
+		return
+	}
 	var b [1]byte
 	n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
-		return
 	case err == nil && n > 0:
-		s := &p.slots[fd]
-		p.pollerFor(fd).Remove(fd)
-		p.removeExpiry(fd)
-		p.queued[fd] = true
-		p.queue = append(p.queue, queuedFD{fd: int32(fd), gen: s.gen})
-		p.ln.stats.parked.Add(-1)
-		select {
-		case p.woken <- struct{}{}:
-		default:
-		}
+		p.queueLocked(fd) // data, then FIN: serve the request; net/http sees the EOF after
 	default:
 		p.ln.stats.peerGone.Add(1)
 		p.releaseLocked(fd)
 	}
+}
+
+// queueLocked moves a parked socket whose next request has come to the
+// accept queue.
+func (p *parkingLot) queueLocked(fd int) {
+	p.pollerFor(fd).Remove(fd)
+	p.removeExpiry(fd)
+	p.queued[fd] = true
+	p.queue = append(p.queue, queuedFD{fd: int32(fd), gen: p.slots[fd].gen})
+	p.ln.stats.parked.Add(-1)
+	p.ln.signal(p.woken)
 }
 
 // releaseLocked closes a parked socket for good.
@@ -158,10 +155,7 @@ func (p *parkingLot) take() (fd int, ok bool) {
 		p.queued[fd] = false
 		p.slots[fd] = parkedConn{heapIdx: -1}
 		if len(p.queue) > 0 {
-			select { // let another Accept caller take the next one
-			case p.woken <- struct{}{}:
-			default:
-			}
+			p.ln.signal(p.woken) // let another Accept caller take the next one
 		} else {
 			p.queue = nil // let the backing array go
 		}

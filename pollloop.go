@@ -42,7 +42,7 @@ func (l *pollLoop) run() {
 				l.ln.signal(l.ln.incoming)
 				continue
 			}
-			l.ln.lot.onReadable(fd, gen)
+			l.ln.lot.onReadable(fd, gen, ev.Hangup)
 		}
 	}
 }
