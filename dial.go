@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -119,8 +120,8 @@ func (d *Dialer) connect(ctx context.Context, network, address string, fam int, 
 			return nil, err
 		}
 	}
-	lsa, _ := unix.Getsockname(fd)
-	rsa, err := unix.Getpeername(fd)
+	lsa, _ := syscall.Getsockname(fd)
+	rsa, err := syscall.Getpeername(fd)
 	if err != nil {
 		f.Close()
 		return nil, os.NewSyscallError("getpeername", err)
@@ -195,7 +196,7 @@ func waitConnect(ctx context.Context, f *os.File) error {
 		case 0:
 			// Writable with no error: connected, unless the wake-up was
 			// spurious (then the peer is not known yet).
-			_, err := unix.Getpeername(int(fd))
+			_, err := syscall.Getpeername(int(fd))
 			return err == nil
 		default:
 			soErr = e

@@ -183,7 +183,7 @@ func resolveListenAddr(ctx context.Context, network, address string) (netip.Addr
 // newListener wraps a bound, listening, non-blocking socket: it starts the
 // poll loops and registers the socket. On error fd is closed.
 func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
-	sa, err := unix.Getsockname(fd)
+	sa, err := syscall.Getsockname(fd)
 	if err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("getsockname", err)
@@ -302,7 +302,7 @@ func (l *Listener) acceptNew() (*Conn, error) {
 			setKeepAliveConfig(fd, net.KeepAliveConfig{Enable: true, Idle: l.keepAlive, Interval: l.keepAlive})
 		}
 	}
-	lsa, err := unix.Getsockname(fd)
+	lsa, err := syscall.Getsockname(fd)
 	if err != nil {
 		unix.Close(fd)
 		return nil, unix.ECONNABORTED
@@ -319,8 +319,8 @@ func (l *Listener) acceptNew() (*Conn, error) {
 // wake turns a woken parked socket into a new Conn, or closes it and returns
 // nil if it cannot.
 func (l *Listener) wake(fd int) *Conn {
-	lsa, err1 := unix.Getsockname(fd)
-	rsa, err2 := unix.Getpeername(fd)
+	lsa, err1 := syscall.Getsockname(fd)
+	rsa, err2 := syscall.Getpeername(fd)
 	if err1 != nil || err2 != nil {
 		unix.Close(fd)
 		l.stats.open.Add(-1)

@@ -14,6 +14,7 @@ import (
 type pollLoop struct {
 	p    *poller.Poller
 	ln   *Listener
+	wait waiter // how the goroutine waits for the poller (pollwait_*.go)
 	stop atomic.Bool
 	done chan struct{}
 }
@@ -23,7 +24,12 @@ func startPollLoop(ln *Listener) (*pollLoop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &pollLoop{p: p, ln: ln, done: make(chan struct{})}
+	w, err := newWaiter(p)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	l := &pollLoop{p: p, ln: ln, wait: w, done: make(chan struct{})}
 	go l.run()
 	return l, nil
 }
@@ -32,7 +38,7 @@ func (l *pollLoop) run() {
 	defer close(l.done)
 	events := make([]poller.Event, 256)
 	for !l.stop.Load() {
-		n, err := l.p.Wait(events, -1)
+		n, err := l.wait.wait(l.p, events, &l.stop)
 		if err != nil {
 			return // only a broken poller fails here; Close still works
 		}
@@ -52,5 +58,6 @@ func (l *pollLoop) shutdown() {
 	l.stop.Store(true)
 	l.p.Wake()
 	<-l.done
+	l.wait.close()
 	l.p.Close()
 }

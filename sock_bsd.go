@@ -30,9 +30,9 @@ func sysSocket(family, sotype int) (int, error) {
 }
 
 // sysAccept accepts one connection as a non-blocking, close-on-exec socket.
-func sysAccept(fd int) (int, unix.Sockaddr, error) {
+func sysAccept(fd int) (int, syscall.Sockaddr, error) {
 	syscall.ForkLock.RLock()
-	nfd, sa, err := unix.Accept(fd)
+	nfd, sa, err := syscall.Accept(fd)
 	if err == nil {
 		unix.CloseOnExec(nfd)
 	}

@@ -4,6 +4,7 @@ package pollnet
 
 import (
 	"os"
+	"syscall"
 	"strconv"
 	"strings"
 
@@ -16,8 +17,8 @@ func sysSocket(family, sotype int) (int, error) {
 }
 
 // sysAccept accepts one connection as a non-blocking, close-on-exec socket.
-func sysAccept(fd int) (int, unix.Sockaddr, error) {
-	return unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+func sysAccept(fd int) (int, syscall.Sockaddr, error) {
+	return syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 }
 
 // maxListenerBacklog is the kernel's somaxconn, as std net reads it.

@@ -15,11 +15,16 @@ import (
 var errUnsupportedNetwork = errors.New("pollnet: unsupported network (want tcp, tcp4, tcp6 or unix)")
 
 // toAddr converts a kernel socket address into the net.Addr std would report.
-func toAddr(sa unix.Sockaddr) net.Addr {
+//
+// Addresses are read with the syscall package, not x/sys/unix: on Linux
+// x/sys/unix spends an extra getsockopt(SO_PROTOCOL) on every AF_INET
+// address it decodes, and accept, getsockname and getpeername are on the
+// park/wake path.
+func toAddr(sa syscall.Sockaddr) net.Addr {
 	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
+	case *syscall.SockaddrInet4:
 		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
-	case *unix.SockaddrInet6:
+	case *syscall.SockaddrInet6:
 		a := &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
 		if sa.ZoneId != 0 {
 			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
@@ -27,7 +32,7 @@ func toAddr(sa unix.Sockaddr) net.Addr {
 			}
 		}
 		return a
-	case *unix.SockaddrUnix:
+	case *syscall.SockaddrUnix:
 		return &net.UnixAddr{Name: sa.Name, Net: "unix"}
 	}
 	return nil

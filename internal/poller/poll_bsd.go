@@ -184,6 +184,10 @@ func (p *Poller) Wake() error {
 	return err
 }
 
+// Fd returns the kqueue descriptor. It is readable while events are ready.
+// The Poller keeps owning it.
+func (p *Poller) Fd() int { return p.kq }
+
 // Close releases the poller's descriptors. The owner calls it after its last Wait.
 func (p *Poller) Close() error {
 	unix.Close(p.wakeR)

@@ -141,6 +141,11 @@ func (p *Poller) Wake() error {
 	return err
 }
 
+// Fd returns the epoll descriptor. It is readable while events are ready,
+// so an owner may wait for it in another poller (the Go runtime's) and then
+// call Wait with a zero timeout. The Poller keeps owning it.
+func (p *Poller) Fd() int { return p.epfd }
+
 // Close releases the poller's descriptors. The owner calls it after its last Wait.
 func (p *Poller) Close() error {
 	unix.Close(p.wakefd)
