@@ -4,9 +4,9 @@ package pollnet
 
 import (
 	"os"
-	"syscall"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
