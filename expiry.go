@@ -67,7 +67,7 @@ func (p *parkingLot) removeExpiry(fd int) {
 		p.swap(i, last)
 	}
 	p.expiry = p.expiry[:last]
-	p.slots[fd].heapIdx = -1
+	p.slots[fd].heapIdx = notInHeap
 	if i < last {
 		p.down(i)
 		p.up(i)

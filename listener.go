@@ -321,14 +321,16 @@ func (l *Listener) acceptNew() (*Conn, error) {
 func (l *Listener) wake(fd int) *Conn {
 	lsa, err1 := syscall.Getsockname(fd)
 	rsa, err2 := syscall.Getpeername(fd)
-	if err1 != nil || err2 != nil {
+	if err1 != nil || err2 != nil { // the peer reset after sending: its park ends here
 		unix.Close(fd)
 		l.stats.open.Add(-1)
+		l.stats.peerGone.Add(1)
 		return nil
 	}
 	c, err := newConn(fd, l.network, toAddr(lsa), toAddr(rsa), l)
 	if err != nil {
 		l.stats.open.Add(-1)
+		l.stats.peerGone.Add(1)
 		return nil
 	}
 	l.stats.wakes.Add(1)

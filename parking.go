@@ -16,25 +16,27 @@ import (
 //
 // A slot moves free -> parked (park) -> queued (readable: waiting in Accept)
 // -> free (Accept took it), or parked -> free (peer closed, idle deadline,
-// listener closed). gen grows on every park, and poller keys and queue
-// entries carry it, so an event or entry from an earlier park of the same fd
-// number is recognised as stale and dropped.
+// listener closed). gen == 0 marks a free slot; gen grows on every park, and
+// poller keys and queue entries carry it, so an event or entry from an
+// earlier park of the same fd number is recognised as stale and dropped.
 type parkedConn struct {
 	deadline int64 // unix nanoseconds of the idle deadline; 0: none
 	gen      uint32
-	heapIdx  int32 // position in parkingLot.expiry, -1 if not there
+	heapIdx  int32 // position in parkingLot.expiry; notInHeap or queuedMark
 }
 
-// slot states are kept outside the record: a parked slot is in the poller,
-// a queued one in the accept queue. Both are told apart by which structure
-// holds the fd; parkedConn.gen == 0 marks a free slot.
+const (
+	notInHeap  = -1 // parked without a deadline, or free
+	queuedMark = -2 // queued for Accept (a queued socket has left the heap)
+)
+
+func (s *parkedConn) queued() bool { return s.heapIdx == queuedMark }
 
 // parkingLot holds a listener's parked sockets.
 type parkingLot struct {
 	ln      *Listener
 	mu      sync.Mutex
 	slots   []parkedConn // by fd
-	queued  []bool       // by fd: readable, waiting for Accept
 	nextGen uint32
 	expiry  []int32     // min-heap of fds by slots[fd].deadline
 	timer   *time.Timer // fires at the earliest deadline
@@ -55,9 +57,13 @@ func (p *parkingLot) init(ln *Listener) {
 
 func (p *parkingLot) slot(fd int) *parkedConn {
 	if fd >= len(p.slots) {
-		n := max(fd+1, 2*len(p.slots), 1024)
-		p.slots = append(p.slots, make([]parkedConn, n-len(p.slots))...)
-		p.queued = append(p.queued, make([]bool, n-len(p.queued))...)
+		// Grow by a quarter: the table is sized by the highest fd, and with
+		// tens of thousands of sockets doubling would waste more than a
+		// record per connection.
+		n := max(fd+1, len(p.slots)+len(p.slots)/4, 1024)
+		grown := make([]parkedConn, n)
+		copy(grown, p.slots)
+		p.slots = grown
 	}
 	return &p.slots[fd]
 }
@@ -81,7 +87,7 @@ func (p *parkingLot) park(fd int, deadline time.Time) {
 		p.nextGen = 1
 	}
 	s := p.slot(fd)
-	*s = parkedConn{gen: p.nextGen, heapIdx: -1}
+	*s = parkedConn{gen: p.nextGen, heapIdx: notInHeap}
 	if !deadline.IsZero() {
 		s.deadline = deadline.UnixNano()
 		p.pushExpiry(fd)
@@ -101,7 +107,7 @@ func (p *parkingLot) park(fd int, deadline time.Time) {
 func (p *parkingLot) onReadable(fd int, gen uint32, hangup bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || fd >= len(p.slots) || p.slots[fd].gen != gen || p.queued[fd] {
+	if p.closed || fd >= len(p.slots) || p.slots[fd].gen != gen || p.slots[fd].queued() {
 		return // stale: that park ended
 	}
 	if !hangup {
@@ -125,7 +131,7 @@ func (p *parkingLot) onReadable(fd int, gen uint32, hangup bool) {
 func (p *parkingLot) queueLocked(fd int) {
 	p.pollerFor(fd).Remove(fd)
 	p.removeExpiry(fd)
-	p.queued[fd] = true
+	p.slots[fd].heapIdx = queuedMark
 	p.queue = append(p.queue, queuedFD{fd: int32(fd), gen: p.slots[fd].gen})
 	p.ln.stats.parked.Add(-1)
 	p.ln.signal(p.woken)
@@ -135,7 +141,7 @@ func (p *parkingLot) queueLocked(fd int) {
 func (p *parkingLot) releaseLocked(fd int) {
 	p.pollerFor(fd).Remove(fd)
 	p.removeExpiry(fd)
-	p.slots[fd] = parkedConn{heapIdx: -1}
+	p.slots[fd] = parkedConn{heapIdx: notInHeap}
 	unix.Close(fd)
 	p.ln.stats.parked.Add(-1)
 	p.ln.stats.open.Add(-1)
@@ -149,11 +155,10 @@ func (p *parkingLot) take() (fd int, ok bool) {
 		q := p.queue[0]
 		p.queue = p.queue[1:]
 		fd := int(q.fd)
-		if p.closed || p.slots[fd].gen != q.gen || !p.queued[fd] {
+		if p.closed || p.slots[fd].gen != q.gen || !p.slots[fd].queued() {
 			continue
 		}
-		p.queued[fd] = false
-		p.slots[fd] = parkedConn{heapIdx: -1}
+		p.slots[fd] = parkedConn{heapIdx: notInHeap}
 		if len(p.queue) > 0 {
 			p.ln.signal(p.woken) // let another Accept caller take the next one
 		} else {
@@ -176,11 +181,10 @@ func (p *parkingLot) close() {
 		if p.slots[fd].gen == 0 {
 			continue
 		}
-		if !p.queued[fd] {
+		if !p.slots[fd].queued() {
 			p.ln.stats.parked.Add(-1)
 		}
-		p.queued[fd] = false
-		p.slots[fd] = parkedConn{heapIdx: -1}
+		p.slots[fd] = parkedConn{heapIdx: notInHeap}
 		unix.Close(fd)
 		p.ln.stats.open.Add(-1)
 	}

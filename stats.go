@@ -9,5 +9,5 @@ type Stats struct {
 	Parks    uint64 // times a socket was parked
 	Wakes    uint64 // times a parked socket woke and was handed out by Accept again
 	Expired  uint64 // parked sockets closed because their idle deadline passed
-	PeerGone uint64 // parked sockets closed because the peer closed them
+	PeerGone uint64 // parked or queued sockets closed because the peer closed or reset them
 }
