@@ -11,7 +11,7 @@ import (
 // DefaultIdleGrace is how long an idle HTTP/1.x keep-alive connection stays
 // with net/http before it hibernates, when ListenConfig.IdleGrace is zero.
 // README.md ("Choosing the grace period") gives the measured trade-off.
-const DefaultIdleGrace = 250 * time.Millisecond
+const DefaultIdleGrace = 100 * time.Millisecond
 
 // defaultKeepAlive is std net's default TCP keep-alive period for accepted and
 // dialed connections.
