@@ -176,6 +176,10 @@ func runParkScript(t *testing.T, script, payload []byte) {
 			return
 		}
 		if _, err := client.Write(b); err != nil {
+			if m.closed && !m.parked {
+				m.clientClosed = true // the server closed: a reset is expected
+				return
+			}
 			t.Fatalf("client write: %v", err)
 		}
 		m.sent = append(m.sent, b...)

@@ -219,7 +219,7 @@ func (c *Conn) park(deadline time.Time) {
 		c.ln.stats.open.Add(-1) // could not keep the socket: it is closed
 		return
 	}
-	c.ln.lot.park(nfd, deadline)
+	c.ln.lot.park(nfd, deadline, makePeerAddr(c.raddr))
 }
 
 // connStateHook is pollnet's http.Server.ConnState hook.

@@ -170,3 +170,60 @@ func TestHibernateExpectContinueRawClient(t *testing.T) {
 		t.Fatalf("refused uploads: stats %+v, want 0 parks, 2 accepted", st)
 	}
 }
+
+// A handler that ignores a request body: net/http discards the rest of the
+// body (it is still arriving, after a pause past the grace period) before it
+// sends the response and the connection goes idle. No park mid-body, no body byte read as a
+// request, and the connection parks once really idle.
+func TestHibernateUnreadBodyDiscarded(t *testing.T) {
+	mux := hibMux()
+	mux.HandleFunc("/ignore", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ignored") })
+	ln, _ := serveTest(t, hibConfig(), mux, nil)
+	c := dialRaw(t, ln.Addr())
+	body := randomBytes(100000, 3)
+	req := fmt.Sprintf("POST /ignore HTTP/1.1\r\nHost: pollnet.test\r\nContent-Length: %d\r\n\r\n", len(body))
+	c.write(req + string(body[:5000]))
+	// net/http discards the body (<= 256 KiB) before it sends the response.
+	idleNoPark(t, ln, "net/http discarding an unread body")
+	c.write(string(body[5000:]))
+	c.expect("POST", 200, "ignored")
+	c.get("/next")
+	waitParked(t, ln, 1)
+	if st := ln.Stats(); st.Parks != 1 || st.Accepted != 1 {
+		t.Fatalf("stats %+v: want 1 park, 1 accepted", st)
+	}
+}
+
+// A large response to a client that stops reading for longer than the grace
+// period (the handler blocks in Write): no park mid-response, every byte
+// arrives, and the connection parks afterwards.
+func TestHibernateSlowReaderLargeResponse(t *testing.T) {
+	big := randomBytes(8<<20, 4)
+	mux := hibMux()
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { w.Write(big) })
+	ln, _ := serveTest(t, hibConfig(), mux, nil)
+	c := dialRaw(t, ln.Addr())
+	for round := range 2 {
+		c.write(getRequest("/big"))
+		resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(big))
+		if _, err := io.ReadFull(resp.Body, got[:1<<20]); err != nil {
+			t.Fatal(err)
+		}
+		idleNoPark(t, ln, "server blocked writing a response")
+		if _, err := io.ReadFull(resp.Body, got[1<<20:]); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !bytes.Equal(got, big) {
+			t.Fatalf("round %d: response body differs", round)
+		}
+		waitParked(t, ln, 1)
+	}
+	if st := ln.Stats(); st.Parks != 2 || st.Wakes != 1 || st.Accepted != 1 {
+		t.Fatalf("stats %+v: want 2 parks, 1 wake, 1 accepted", st)
+	}
+}

@@ -285,14 +285,25 @@ func takeBaseline(t *testing.T) leakBaseline {
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	settleGoroutines(t, runtime.NumGoroutine()) // let exiting goroutines go
 	time.Sleep(20 * time.Millisecond)
-	return leakBaseline{fds: openFDs(t), goroutines: runtime.NumGoroutine()}
+	return leakBaseline{fds: countFDs(), goroutines: runtime.NumGoroutine()}
+}
+
+// countFDs counts this process's open fds, or returns -1 where there is no
+// /proc/self/fd (the BSDs, macOS): those checks are then left out, not the
+// whole test.
+func countFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents)
 }
 
 // check waits (bounded) until fds and goroutines are back to the baseline.
 func (b leakBaseline) check(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for openFDs(t) > b.fds {
+	for b.fds >= 0 && countFDs() > b.fds {
 		if time.Now().After(deadline) {
 			ents, _ := os.ReadDir("/proc/self/fd")
 			var links []string
@@ -300,7 +311,7 @@ func (b leakBaseline) check(t *testing.T) {
 				l, _ := os.Readlink("/proc/self/fd/" + e.Name())
 				links = append(links, e.Name()+"->"+l)
 			}
-			t.Fatalf("fd leak: %d open, baseline %d: %v", openFDs(t), b.fds, links)
+			t.Fatalf("fd leak: %d open, baseline %d: %v", countFDs(), b.fds, links)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -32,13 +32,17 @@ func TestHibernatePipelining(t *testing.T) {
 	})
 
 	// A full request plus the first k bytes of the next one: net/http's
-	// buffer holds them while it waits for the rest, so the idle read is
-	// shorter than 4096 and must not park.
-	for k := 1; k <= 5; k++ {
+	// buffer holds them while it waits for the rest. With 1-3 bytes its idle
+	// read is shorter than 4096; with 4 or more its idle Peek is served from
+	// the buffer and, when the buffered bytes end exactly at a line end (the
+	// whole request line, or every header line), its next read of the
+	// header is a 4096-byte read from an empty buffer. None may park.
+	next := getRequest("/second")
+	requestLine := len("GET /second HTTP/1.1\r\n")
+	for _, k := range []int{1, 2, 3, 4, 5, requestLine, len(next) - 2, len(next) - 1} {
 		t.Run(fmt.Sprintf("request plus %d bytes of the next", k), func(t *testing.T) {
 			ln, _ := serveTest(t, hibConfig(), hibMux(), nil)
 			c := dialRaw(t, ln.Addr())
-			next := getRequest("/second")
 			c.write(getRequest("/first") + next[:k])
 			c.expect("GET", 200, "hello /first")
 			idleNoPark(t, ln, fmt.Sprintf("%d bytes of the next request buffered", k))
@@ -46,11 +50,35 @@ func TestHibernatePipelining(t *testing.T) {
 			c.expect("GET", 200, "hello /second")
 			waitParked(t, ln, 1) // really idle now: parks
 			c.get("/third")
-			if st := ln.Stats(); st.Parks != 1 || st.Wakes != 1 || st.Accepted != 1 {
-				t.Fatalf("stats %+v: want 1 park, 1 wake, 1 accepted", st)
+			waitParked(t, ln, 1)
+			if st := ln.Stats(); st.Parks != 2 || st.Wakes != 1 || st.Accepted != 1 {
+				t.Fatalf("stats %+v: want 2 parks, 1 wake, 1 accepted", st)
 			}
 		})
 	}
+
+	// A request plus the whole header of a pipelined POST: net/http's idle
+	// Peek is served from its buffer, and the body it then reads (with an
+	// empty buffer, a 4096-byte read) comes after a pause. Parking there would
+	// lose the body.
+	t.Run("request plus a POST header, body after a pause", func(t *testing.T) {
+		ln, _ := serveTest(t, hibConfig(), hibMux(), nil)
+		c := dialRaw(t, ln.Addr())
+		body := randomBytes(3000, 9)
+		post := postRequest("/sum", body)
+		header := post[:len(post)-len(body)]
+		c.write(getRequest("/first") + header)
+		c.expect("GET", 200, "hello /first")
+		idleNoPark(t, ln, "a pipelined POST waits for its body")
+		c.write(string(body[:1000]))
+		idleNoPark(t, ln, "a pipelined POST waits for the rest of its body")
+		c.write(string(body[1000:]))
+		c.expect("POST", 200, bodySum(body))
+		waitParked(t, ln, 1)
+		if st := ln.Stats(); st.Parks != 1 || st.Accepted != 1 {
+			t.Fatalf("stats %+v: want 1 park, 1 accepted", st)
+		}
+	})
 
 	// One request split across a pause longer than the grace period, on a
 	// fresh connection and on one woken from a park (its first bytes wake it).
@@ -70,8 +98,9 @@ func TestHibernatePipelining(t *testing.T) {
 				idleNoPark(t, ln, fmt.Sprintf("request split after %d bytes", at))
 				c.write(req[at:])
 				c.expect("GET", 200, "hello /split")
-				if st := ln.Stats(); st.Parks != parks || st.Accepted != 1 {
-					t.Fatalf("stats %+v: want %d parks, 1 accepted", st, parks)
+				waitParked(t, ln, 1)
+				if st := ln.Stats(); st.Parks != parks+1 || st.Accepted != 1 {
+					t.Fatalf("stats %+v: want %d parks (none mid-request), 1 accepted", st, parks+1)
 				}
 			})
 		}

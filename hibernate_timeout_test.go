@@ -42,8 +42,10 @@ func TestHibernateIdleTimeoutClosesParked(t *testing.T) {
 				t.Fatalf("closed %v after the request, before the %v idle timeout", elapsed, timeout)
 			}
 			waitStats(t, ln, "the expired socket released", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
-			if st := ln.Stats(); st.Expired != 1 || st.PeerGone != 0 || st.Parks != 2 || st.Wakes != 1 {
-				t.Fatalf("stats %+v: want 1 expired, 0 peer gone, 2 parks, 1 wake", st)
+			// Whether the connection parked between /second and /last
+			// depends on scheduling; each park ended in a wake or the expiry.
+			if st := ln.Stats(); st.Expired != 1 || st.PeerGone != 0 || st.Parks < 2 || st.Parks != st.Wakes+1 {
+				t.Fatalf("stats %+v: want 1 expired, 0 peer gone, parks = wakes + 1 >= 2", st)
 			}
 		})
 	}
@@ -120,7 +122,7 @@ func TestHibernatePeerClosesWhileParked(t *testing.T) {
 		t.Run(map[bool]string{false: "FIN", true: "RST"}[rst], func(t *testing.T) {
 			ln, _ := serveTest(t, hibConfig(), hibMux(), nil)
 			const conns = 20
-			fdsBefore := openFDs(t)
+			fdsBefore := countFDs()
 			var clients []*rawClient
 			for range conns {
 				c := dialRaw(t, ln.Addr())
@@ -140,7 +142,9 @@ func TestHibernatePeerClosesWhileParked(t *testing.T) {
 			waitStats(t, ln, "every parked socket released", func(s Stats) bool {
 				return s.PeerGone == conns && s.Parked == 0 && s.Open == 0
 			})
-			waitFor(t, "fds back to their count before the connections", func() bool { return openFDs(t) <= fdsBefore })
+			if fdsBefore >= 0 {
+				waitFor(t, "fds back to their count before the connections", func() bool { return countFDs() <= fdsBefore })
+			}
 			if st := ln.Stats(); st.Parks != conns || st.Wakes != 0 || st.Expired != 0 {
 				t.Fatalf("stats %+v: want %d parks, 0 wakes, 0 expired", st, conns)
 			}
@@ -148,3 +152,22 @@ func TestHibernatePeerClosesWhileParked(t *testing.T) {
 	}
 }
 
+// A parked connection whose peer sends one last request and half-closes at
+// once (data and FIN arrive together): the request is served, then the
+// connection closes; nothing is counted as peer gone while it parked.
+func TestHibernateLastRequestThenFIN(t *testing.T) {
+	ln, _ := serveTest(t, hibConfig(), hibMux(), nil)
+	c := dialRaw(t, ln.Addr())
+	c.get("/first")
+	waitParked(t, ln, 1)
+	c.write(getRequest("/last"))
+	if err := c.conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	c.expect("GET", 200, "hello /last")
+	c.expectClosed()
+	waitStats(t, ln, "the connection closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	if st := ln.Stats(); st.Parks != 1 || st.Wakes != 1 || st.PeerGone != 0 {
+		t.Fatalf("stats %+v: want 1 park, 1 wake, 0 peer gone", st)
+	}
+}

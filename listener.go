@@ -238,8 +238,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if l.closed.Load() {
 			return nil, l.opError("accept", net.ErrClosed)
 		}
-		if fd, ok := l.lot.take(); ok {
-			if c := l.wake(fd); c != nil {
+		if fd, peer, ok := l.lot.take(); ok {
+			if c := l.wake(fd, peer); c != nil {
 				return c, nil
 			}
 			continue
@@ -302,12 +302,12 @@ func (l *Listener) acceptNew() (*Conn, error) {
 			setKeepAliveConfig(fd, net.KeepAliveConfig{Enable: true, Idle: l.keepAlive, Interval: l.keepAlive})
 		}
 	}
-	lsa, err := syscall.Getsockname(fd)
+	laddr, err := l.localAddr(fd)
 	if err != nil {
 		unix.Close(fd)
 		return nil, unix.ECONNABORTED
 	}
-	c, err := newConn(fd, l.network, toAddr(lsa), toAddr(rsa), l)
+	c, err := newConn(fd, l.network, laddr, toAddr(rsa), l)
 	if err != nil {
 		return nil, unix.ECONNABORTED
 	}
@@ -318,16 +318,16 @@ func (l *Listener) acceptNew() (*Conn, error) {
 
 // wake turns a woken parked socket into a new Conn, or closes it and returns
 // nil if it cannot.
-func (l *Listener) wake(fd int) *Conn {
-	lsa, err1 := syscall.Getsockname(fd)
-	rsa, err2 := syscall.Getpeername(fd)
+func (l *Listener) wake(fd int, peer peerAddr) *Conn {
+	laddr, err1 := l.localAddr(fd)
+	raddr, err2 := peer.addr(fd)
 	if err1 != nil || err2 != nil { // the peer reset after sending: its park ends here
 		unix.Close(fd)
 		l.stats.open.Add(-1)
 		l.stats.peerGone.Add(1)
 		return nil
 	}
-	c, err := newConn(fd, l.network, toAddr(lsa), toAddr(rsa), l)
+	c, err := newConn(fd, l.network, laddr, raddr, l)
 	if err != nil {
 		l.stats.open.Add(-1)
 		l.stats.peerGone.Add(1)
@@ -423,6 +423,19 @@ func listenerNetwork(fd int) (string, error) {
 		return "tcp", nil
 	}
 	return "", errUnsupportedNetwork
+}
+
+// localAddr is an accepted socket's local address: the listener's own when
+// it is bound to one IP (no syscall), else what getsockname says.
+func (l *Listener) localAddr(fd int) (net.Addr, error) {
+	if a, ok := l.addr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		return l.addr, nil
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		return nil, err
+	}
+	return toAddr(sa), nil
 }
 
 func (l *Listener) opError(op string, err error) error {

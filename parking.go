@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// parkedConn is the whole record of a hibernating socket: 16 bytes, in a
+// parkedConn is the whole record of a hibernating socket: 24 bytes, in a
 // slice indexed by fd. The fd, the kernel socket and its poller registration
 // are all the rest.
 //
@@ -23,6 +23,7 @@ type parkedConn struct {
 	deadline int64 // unix nanoseconds of the idle deadline; 0: none
 	gen      uint32
 	heapIdx  int32 // position in parkingLot.expiry; notInHeap or queuedMark
+	peer     peerAddr
 }
 
 const (
@@ -74,7 +75,7 @@ func (p *parkingLot) pollerFor(fd int) *poller.Poller {
 }
 
 // park puts a socket that net/http closed at idle on a poller.
-func (p *parkingLot) park(fd int, deadline time.Time) {
+func (p *parkingLot) park(fd int, deadline time.Time, peer peerAddr) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -87,7 +88,7 @@ func (p *parkingLot) park(fd int, deadline time.Time) {
 		p.nextGen = 1
 	}
 	s := p.slot(fd)
-	*s = parkedConn{gen: p.nextGen, heapIdx: notInHeap}
+	*s = parkedConn{gen: p.nextGen, heapIdx: notInHeap, peer: peer}
 	if !deadline.IsZero() {
 		s.deadline = deadline.UnixNano()
 		p.pushExpiry(fd)
@@ -147,8 +148,9 @@ func (p *parkingLot) releaseLocked(fd int) {
 	p.ln.stats.open.Add(-1)
 }
 
-// take pops the oldest woken socket, if any, for Accept.
-func (p *parkingLot) take() (fd int, ok bool) {
+// take pops the oldest woken socket, if any, for Accept, with the peer
+// address it had when it parked.
+func (p *parkingLot) take() (fd int, peer peerAddr, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for len(p.queue) > 0 {
@@ -158,15 +160,16 @@ func (p *parkingLot) take() (fd int, ok bool) {
 		if p.closed || p.slots[fd].gen != q.gen || !p.slots[fd].queued() {
 			continue
 		}
+		peer = p.slots[fd].peer
 		p.slots[fd] = parkedConn{heapIdx: notInHeap}
 		if len(p.queue) > 0 {
 			p.ln.signal(p.woken) // let another Accept caller take the next one
 		} else {
 			p.queue = nil // let the backing array go
 		}
-		return fd, true
+		return fd, peer, true
 	}
-	return -1, false
+	return -1, peerAddr{}, false
 }
 
 // close closes every parked and queued socket; later parks close at once.

@@ -91,6 +91,8 @@ func relDial(addr string) (net.Conn, error) {
 	return d.Dial("tcp", addr)
 }
 
+func newBufReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
 func relDialClient(t testing.TB, addr string) *relClient {
 	t.Helper()
 	c, err := relDial(addr)
@@ -143,10 +145,18 @@ type relBaseline struct {
 	fds, goroutines int
 }
 
-func relTakeBaseline(t *testing.T) relBaseline {
+// relCheckLeaks records fds and goroutines now and, when the test ends
+// (after every cleanup registered later, which run first), checks they came
+// back. Call it first in a test.
+func relCheckLeaks(t *testing.T) {
 	t.Helper()
 	runtime.GC()
-	return relBaseline{fds: openFDs(t), goroutines: runtime.NumGoroutine()}
+	b := relBaseline{fds: openFDs(t), goroutines: runtime.NumGoroutine()}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			b.check(t, 0)
+		}
+	})
 }
 
 // check waits (bounded) until fds and goroutines are back to the baseline.

@@ -74,3 +74,37 @@ type fdRawConn int
 func (fd fdRawConn) Control(f func(uintptr)) error { f(uintptr(fd)); return nil }
 func (fdRawConn) Read(func(uintptr) bool) error    { return syscall.EINVAL }
 func (fdRawConn) Write(func(uintptr) bool) error   { return syscall.EINVAL }
+
+// peerAddr is an IPv4 peer address (also v4-mapped, as on dual-stack
+// listeners) kept in a parked socket's record, so that waking it needs no
+// getpeername. 8 bytes: IPv6 peers and unix sockets keep the zero value,
+// which means "ask the kernel".
+type peerAddr struct {
+	ip4  [4]byte
+	port uint16
+	ok   bool
+}
+
+func makePeerAddr(a net.Addr) peerAddr {
+	ta, isTCP := a.(*net.TCPAddr)
+	if !isTCP || ta.Zone != "" {
+		return peerAddr{}
+	}
+	ip4 := ta.IP.To4()
+	if ip4 == nil {
+		return peerAddr{}
+	}
+	return peerAddr{ip4: [4]byte(ip4), port: uint16(ta.Port), ok: true}
+}
+
+// addr returns the peer address of fd: the kept one, or getpeername's.
+func (p peerAddr) addr(fd int) (net.Addr, error) {
+	if p.ok {
+		return &net.TCPAddr{IP: net.IPv4(p.ip4[0], p.ip4[1], p.ip4[2], p.ip4[3]), Port: int(p.port)}, nil
+	}
+	sa, err := syscall.Getpeername(fd)
+	if err != nil {
+		return nil, err
+	}
+	return toAddr(sa), nil
+}
