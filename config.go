@@ -3,7 +3,6 @@ package pollnet
 import (
 	"context"
 	"net"
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -12,10 +11,6 @@ import (
 // with net/http before it hibernates, when ListenConfig.IdleGrace is zero.
 // README.md ("Choosing the grace period") gives the measured trade-off.
 const DefaultIdleGrace = 100 * time.Millisecond
-
-// defaultKeepAlive is std net's default TCP keep-alive period for accepted and
-// dialed connections.
-const defaultKeepAlive = 15 * time.Second
 
 // ListenConfig holds options for listening, like net.ListenConfig.
 // The zero value is ready to use and behaves like net.Listen.
@@ -45,20 +40,6 @@ type ListenConfig struct {
 	// Control, if not nil, is called after creating the socket and before
 	// binding it, as in net.ListenConfig.
 	Control func(network, address string, c syscall.RawConn) error
-}
-
-func (lc *ListenConfig) pollers() int {
-	if lc.Pollers > 0 {
-		return lc.Pollers
-	}
-	return max(1, runtime.GOMAXPROCS(0)/4)
-}
-
-func (lc *ListenConfig) idleGrace() time.Duration {
-	if lc.IdleGrace == 0 {
-		return DefaultIdleGrace
-	}
-	return lc.IdleGrace
 }
 
 // Listen announces on the local network address, like net.Listen. The network
@@ -97,18 +78,4 @@ func Dial(network, address string) (net.Conn, error) {
 // Dial is DialContext with a background context.
 func (d *Dialer) Dial(network, address string) (net.Conn, error) {
 	return d.DialContext(context.Background(), network, address)
-}
-
-// dialContext applies the Dialer's Timeout and Deadline to ctx.
-func (d *Dialer) dialContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	deadline := d.Deadline
-	if d.Timeout > 0 {
-		if t := time.Now().Add(d.Timeout); deadline.IsZero() || t.Before(deadline) {
-			deadline = t
-		}
-	}
-	if deadline.IsZero() {
-		return context.WithCancel(ctx)
-	}
-	return context.WithDeadline(ctx, deadline)
 }

@@ -13,8 +13,6 @@
 // one goroutine at a time, the poller's owner.
 package poller
 
-import "sync/atomic"
-
 // Interest says what a registration waits for, and what an Event reports.
 type Interest uint8
 
@@ -37,13 +35,3 @@ func MakeKey(fd int, gen uint32) uint64 { return uint64(uint32(fd))<<32 | uint64
 
 // SplitKey returns the fd and generation packed by MakeKey.
 func SplitKey(k uint64) (fd int, gen uint32) { return int(int32(k >> 32)), uint32(k) }
-
-// wakeState coalesces Wake calls: only the first Wake after a Wait writes to
-// the wake descriptor (one syscall however many goroutines call Wake).
-type wakeState struct{ pending atomic.Bool }
-
-// claim reports whether this caller must write the wake-up.
-func (w *wakeState) claim() bool { return w.pending.CompareAndSwap(false, true) }
-
-// reset re-allows wake-ups; the owner calls it after draining the wake descriptor.
-func (w *wakeState) reset() { w.pending.Store(false) }
