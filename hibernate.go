@@ -23,7 +23,8 @@ import (
 //  4. the connection's first bytes looked like an HTTP/1 request line
 //     (excludes TLS, h2c prior knowledge and other protocols);
 //  5. no byte arrived during the grace period, the idle deadline is later than
-//     the grace period's end, and the listener is open.
+//     the grace period's end, the listener is open, and its accept loop keeps
+//     up with the connections already woken (parkingLot.overloaded).
 //
 // After that EOF the socket parks only if Close is the very next call. Any
 // other call in between cancels the park, and every later call on the Conn
@@ -171,7 +172,7 @@ func (c *Conn) idleRead(p []byte) (n int, err error, done bool) {
 	s.mu.Lock()
 	grace := c.ln.idleGrace
 	graceEnd := time.Now().Add(grace)
-	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || c.ln.closed.Load() ||
+	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || c.ln.closed.Load() || c.ln.lot.overloaded() ||
 		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
 		s.setPhase(phaseOff)
 		s.mu.Unlock()

@@ -44,7 +44,8 @@ type Listener struct {
 	// that would fail again. An edge always arrives through incoming, so
 	// the flag can only skip a useless attempt, never a connection.
 	drained atomic.Bool
-	waiters atomic.Int32 // Accept calls waiting for a signal
+	waiters atomic.Int32  // Accept calls waiting for a signal
+	turn    atomic.Uint32 // alternates Accept's two sources
 	loops   []*pollLoop
 	lot     parkingLot
 	stats   listenerStats
@@ -226,8 +227,9 @@ func (l *Listener) signal(ch chan struct{}) {
 	}
 }
 
-// Accept waits for and returns the next connection: a woken parked socket
-// first (its request is already waiting), else a new one from the kernel.
+// Accept waits for and returns the next connection: a new one from the
+// kernel or a woken parked socket (whose request is already waiting), the
+// two sources taken in turn so that neither starves the other.
 //
 // When the process is out of file descriptors (EMFILE, ENFILE) Accept does
 // not return the error, and does not spin: it backs off (5 ms doubling to
@@ -238,26 +240,13 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if l.closed.Load() {
 			return nil, l.opError("accept", net.ErrClosed)
 		}
-		if fd, peer, ok := l.lot.take(); ok {
-			if c := l.wake(fd, peer); c != nil {
-				return c, nil
-			}
-			continue
-		}
-		var err error = unix.EAGAIN
-		if !l.drained.Load() {
-			var c *Conn
-			if c, err = l.acceptNew(); err == nil {
-				if l.waiters.Load() > 0 {
-					l.signal(l.incoming) // more may be pending: let another caller try
-				}
-				return c, nil
-			}
-		}
+		c, err := l.next()
 		switch {
+		case c != nil:
+			return c, nil
+		case err == nil: // a woken socket whose peer had gone: try again
 		case err == unix.EAGAIN:
 			backoff = 0
-			l.drained.Store(true)
 			l.waiters.Add(1)
 			select {
 			case <-l.incoming:
@@ -284,8 +273,34 @@ func (l *Listener) Accept() (net.Conn, error) {
 	}
 }
 
-// acceptNew accepts one connection from the kernel.
+// next takes one connection, alternating which source it tries first. It
+// returns the kernel's accept error (EAGAIN: nothing pending) when both
+// sources are empty, and (nil, nil) when a woken socket turned out dead.
+func (l *Listener) next() (*Conn, error) {
+	wokenFirst := l.turn.Add(1)%2 == 0
+	if wokenFirst {
+		if fd, peer, ok := l.lot.take(); ok {
+			return l.wake(fd, peer), nil
+		}
+	}
+	c, err := l.acceptNew()
+	if err == nil {
+		return c, nil
+	}
+	if !wokenFirst {
+		if fd, peer, ok := l.lot.take(); ok {
+			return l.wake(fd, peer), nil
+		}
+	}
+	return nil, err
+}
+
+// acceptNew accepts one connection from the kernel, or returns EAGAIN at
+// once when the backlog is known to be drained.
 func (l *Listener) acceptNew() (*Conn, error) {
+	if l.drained.Load() {
+		return nil, unix.EAGAIN
+	}
 	l.fdmu.RLock()
 	if l.closed.Load() {
 		l.fdmu.RUnlock()
@@ -293,8 +308,14 @@ func (l *Listener) acceptNew() (*Conn, error) {
 	}
 	fd, rsa, err := sysAccept(l.fd)
 	l.fdmu.RUnlock()
+	if err == unix.EAGAIN {
+		l.drained.Store(true)
+	}
 	if err != nil {
 		return nil, err
+	}
+	if l.waiters.Load() > 0 {
+		l.signal(l.incoming) // more may be pending: let another caller try
 	}
 	if l.network != "unix" {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)

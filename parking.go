@@ -4,6 +4,7 @@ package pollnet
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pollnet/pollnet/internal/poller"
@@ -42,9 +43,19 @@ type parkingLot struct {
 	expiry  []int32     // min-heap of fds by slots[fd].deadline
 	timer   *time.Timer // fires at the earliest deadline
 	closed  bool
-	queue   []queuedFD // FIFO of woken sockets for Accept
+	queue   []queuedFD   // FIFO of woken sockets for Accept
+	queued  atomic.Int32 // len(queue), readable without mu
 	woken   chan struct{}
 }
+
+// maxQueued bounds the woken sockets waiting for Accept. Past it the process
+// is overloaded (its accept loop cannot keep up): parking more connections
+// would only lengthen the queue, so idle connections stay with net/http, as
+// with std, until it drains.
+const maxQueued = 256
+
+// overloaded reports whether parking should pause (see maxQueued).
+func (p *parkingLot) overloaded() bool { return p.queued.Load() > maxQueued }
 
 type queuedFD struct {
 	fd  int32
@@ -134,6 +145,7 @@ func (p *parkingLot) queueLocked(fd int) {
 	p.removeExpiry(fd)
 	p.slots[fd].heapIdx = queuedMark
 	p.queue = append(p.queue, queuedFD{fd: int32(fd), gen: p.slots[fd].gen})
+	p.queued.Store(int32(len(p.queue)))
 	p.ln.stats.parked.Add(-1)
 	p.ln.signal(p.woken)
 }
@@ -156,6 +168,7 @@ func (p *parkingLot) take() (fd int, peer peerAddr, ok bool) {
 	for len(p.queue) > 0 {
 		q := p.queue[0]
 		p.queue = p.queue[1:]
+		p.queued.Store(int32(len(p.queue)))
 		fd := int(q.fd)
 		if p.closed || p.slots[fd].gen != q.gen || !p.slots[fd].queued() {
 			continue
@@ -192,5 +205,6 @@ func (p *parkingLot) close() {
 		p.ln.stats.open.Add(-1)
 	}
 	p.queue = nil
+	p.queued.Store(0)
 	p.expiry = nil
 }
