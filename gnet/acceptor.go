@@ -1,0 +1,150 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package gnet
+
+import (
+	"net"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pollnet/pollnet/internal/poller"
+)
+
+// acceptor accepts on all listeners from its own goroutine and poller and
+// hands each connection to a loop chosen by the load balancer.
+//
+// EMFILE and its kin (ENFILE, ENOBUFS, ENOMEM) leave the pending connection
+// in the kernel's queue, and an edge-triggered listener reports no new edge
+// for it. So on those errors the acceptor neither spins nor waits for an
+// edge: it retries after a timeout that doubles from 1 ms up to 500 ms and
+// resets after a successful accept.
+type acceptor struct {
+	eng     *engine
+	p       *poller.Poller
+	quit    atomic.Bool
+	backoff time.Duration
+	events  []poller.Event
+}
+
+// sysAccept is the accept call; tests replace it to inject EMFILE.
+var sysAccept = acceptNonblock
+
+// acceptErrors counts accept calls that failed with a resource error, so a
+// test can prove the backoff does not spin.
+var acceptErrors atomic.Int64
+
+const (
+	backoffMin = time.Millisecond
+	backoffMax = 500 * time.Millisecond
+)
+
+func newAcceptor(eng *engine) (*acceptor, error) {
+	p, err := poller.New()
+	if err != nil {
+		return nil, err
+	}
+	for i, ln := range eng.listeners {
+		if err := p.Add(ln.fd, poller.MakeKey(ln.fd, uint32(i)), poller.Readable); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
+	return &acceptor{eng: eng, p: p, events: make([]poller.Event, 8)}, nil
+}
+
+func (a *acceptor) stop() {
+	a.quit.Store(true)
+	a.p.Wake()
+}
+
+func (a *acceptor) run() {
+	for !a.quit.Load() {
+		timeout := time.Duration(-1)
+		if a.backoff > 0 {
+			timeout = a.backoff
+		}
+		if _, err := a.p.Wait(a.events, timeout); err != nil {
+			a.eng.fail(err)
+			return
+		}
+		if a.quit.Load() {
+			return
+		}
+		// A wake-up, an edge or a backoff timeout: try every listener.
+		for _, ln := range a.eng.listeners {
+			a.acceptAll(ln)
+		}
+	}
+}
+
+func (a *acceptor) acceptAll(ln *listener) {
+	for !a.quit.Load() {
+		nfd, sa, err := sysAccept(ln.fd)
+		switch err {
+		case nil:
+			a.backoff = 0
+			a.dispatch(ln, nfd, sa)
+			continue
+		case unix.EAGAIN:
+			a.backoff = 0
+			return
+		case unix.EINTR, unix.ECONNABORTED, unix.ECONNRESET, unix.EPROTO:
+			continue
+		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+			acceptErrors.Add(1)
+			a.backoff = min(max(2*a.backoff, backoffMin), backoffMax)
+			a.eng.logf("warn", "gnet: accept: %v; retrying in %v", err, a.backoff)
+			return
+		default:
+			a.eng.logf("error", "gnet: accept: %v", err)
+			a.backoff = min(max(2*a.backoff, backoffMin), backoffMax)
+			return
+		}
+	}
+}
+
+func (a *acceptor) dispatch(ln *listener, fd int, sa unix.Sockaddr) {
+	o := a.eng.opts
+	c := &conn{fd: int32(fd), ad: ln.ad, heapIdx: -1}
+	if ln.unix {
+		c.flags |= fUnix
+		name := ""
+		if su, ok := sa.(*unix.SockaddrUnix); ok {
+			name = su.Name
+		}
+		c.ad = &connAddrs{laddr: ln.addr, raddr: &net.UnixAddr{Name: name, Net: "unix"}}
+	} else {
+		switch sa := sa.(type) {
+		case *unix.SockaddrInet4:
+			c.rip[10], c.rip[11] = 0xff, 0xff
+			copy(c.rip[12:], sa.Addr[:])
+			c.rport = uint16(sa.Port)
+		case *unix.SockaddrInet6:
+			c.rip = sa.Addr
+			c.rport = uint16(sa.Port)
+		}
+		setConnOpts(fd, o)
+	}
+	if o.SocketSendBuffer > 0 {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, o.SocketSendBuffer)
+	}
+	l := a.eng.lb.nextConn(c)
+	c.loop = l
+	l.load.Add(1)
+	if err := l.post(func() { l.open(c) }); err != nil {
+		l.load.Add(-1)
+		unix.Close(fd)
+	}
+}
+
+// setConnOpts applies the TCP options of o to a new connection.
+func setConnOpts(fd int, o *Options) {
+	if o.TCPNoDelay == TCPNoDelay {
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	}
+	if o.TCPKeepAlive > 0 {
+		setKeepAlive(fd, true, o.TCPKeepAlive, o.TCPKeepInterval, o.TCPKeepCount)
+	}
+}

@@ -1,0 +1,99 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package gnet
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync/atomic"
+	"testing"
+)
+
+type clientH struct {
+	BuiltinEventEngine
+	eng             atomic.Pointer[Engine]
+	opened, closed  atomic.Int64
+	got             chan string
+	boots, shutdown atomic.Int64
+}
+
+func (h *clientH) OnBoot(e Engine) Action { h.eng.Store(&e); h.boots.Add(1); return None }
+func (h *clientH) OnShutdown(Engine)      { h.shutdown.Add(1) }
+func (h *clientH) OnOpen(Conn) ([]byte, Action) {
+	h.opened.Add(1)
+	return []byte("hello"), None
+}
+func (h *clientH) OnTraffic(c Conn) Action {
+	b, _ := c.Next(-1)
+	h.got <- string(b)
+	return None
+}
+func (h *clientH) OnClose(Conn, error) Action { h.closed.Add(1); return None }
+
+// TestClient dials a std echo server from the client side, enrolls a second
+// connection through Engine.Register, and checks Stop closes both.
+func TestClient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(c, c); c.Close() }()
+		}
+	}()
+	h := &clientH{got: make(chan string, 16)}
+	cli, err := NewClient(h, WithNumEventLoop(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cli.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := recvAll(t, h.got, 5); s != "hello" {
+		t.Fatalf("got %q", s)
+	}
+	c.AsyncWrite([]byte("again"), nil)
+	if s := recvAll(t, h.got, 5); s != "again" {
+		t.Fatalf("got %q", s)
+	}
+	eng := h.eng.Load()
+	ch, err := eng.Register(NewNetAddrContext(context.Background(), ln.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := <-ch; r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if s := recvAll(t, h.got, 5); s != "hello" {
+		t.Fatalf("got %q", s)
+	}
+	if n := eng.CountConnections(); n != 2 {
+		t.Fatalf("CountConnections %d", n)
+	}
+	if err := cli.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if h.opened.Load() != 2 || h.closed.Load() != 2 || h.boots.Load() != 1 || h.shutdown.Load() != 1 {
+		t.Fatalf("opened %d closed %d boots %d shutdowns %d", h.opened.Load(), h.closed.Load(), h.boots.Load(), h.shutdown.Load())
+	}
+}
+
+func recvAll(t *testing.T, ch chan string, n int) string {
+	t.Helper()
+	s := ""
+	for len(s) < n {
+		s += <-ch
+	}
+	return s
+}

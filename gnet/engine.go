@@ -1,0 +1,405 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package gnet
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"path"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// engine is one server (Run/Rotate) or client (NewClient) instance.
+//
+// Invariants: listeners, loops and lb are set before any goroutine other
+// than the creator can see the engine (Engine handles are first handed out
+// in OnBoot), and never change afterwards, so CountConnections and the other
+// Engine methods need no lock. done is closed only after every goroutine the
+// engine started has returned and every descriptor it owned is closed.
+type engine struct {
+	opts      *Options
+	handler   EventHandler
+	listeners []*listener
+	loops     []*eventloop
+	lb        loadBalancer
+	acc       *acceptor
+	isClient  bool
+	addrs     []string
+
+	reqOnce  sync.Once
+	req      chan struct{} // closed when a shutdown is requested
+	done     chan struct{} // closed when the engine has fully stopped
+	stopped  atomic.Bool   // set just before done is closed
+	started  atomic.Bool
+	wg       sync.WaitGroup // loops, acceptor, ticker
+	errMu    sync.Mutex
+	fatalErr error
+}
+
+func newEngine(h EventHandler, o *Options) *engine {
+	return &engine{opts: o, handler: h, req: make(chan struct{}), done: make(chan struct{})}
+}
+
+// requestShutdown asks Run (or Client.Stop) to shut the engine down. It is
+// idempotent and safe from any goroutine, including the loops.
+func (eng *engine) requestShutdown() { eng.reqOnce.Do(func() { close(eng.req) }) }
+
+// fail records the first fatal error and requests a shutdown.
+func (eng *engine) fail(err error) {
+	eng.errMu.Lock()
+	if eng.fatalErr == nil {
+		eng.fatalErr = err
+	}
+	eng.errMu.Unlock()
+	eng.logf("error", "gnet: engine stopping: %v", err)
+	eng.requestShutdown()
+}
+
+func (eng *engine) logf(level, format string, args ...any) {
+	l := eng.opts.Logger
+	if l == nil {
+		return
+	}
+	switch level {
+	case "debug":
+		l.Debugf(format, args...)
+	case "warn":
+		l.Warnf(format, args...)
+	default:
+		l.Errorf(format, args...)
+	}
+}
+
+func (eng *engine) validate() error {
+	if len(eng.listeners) == 0 && !eng.isClient {
+		return ErrEmptyEngine
+	}
+	if eng.stopped.Load() {
+		return ErrEngineInShutdown
+	}
+	return nil
+}
+
+func (eng *engine) countConns() (n int) {
+	for _, l := range eng.loops {
+		n += int(l.count.Load())
+	}
+	return n
+}
+
+func (eng *engine) dup() (int, error) {
+	if len(eng.listeners) != 1 {
+		return -1, ErrUnsupportedOp
+	}
+	return dupFd(eng.listeners[0].fd)
+}
+
+func (eng *engine) dupListener(network, addr string) (int, error) {
+	for _, ln := range eng.listeners {
+		if ln.network == network && ln.address == addr {
+			return dupFd(ln.fd)
+		}
+	}
+	return -1, ErrInvalidNetworkAddress
+}
+
+func (eng *engine) stop(ctx context.Context) error {
+	eng.requestShutdown()
+	select {
+	case <-eng.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (eng *engine) register(ctx context.Context) (<-chan RegisteredResult, error) {
+	if c, ok := FromNetConnContext(ctx); ok {
+		return eng.lb.next(c.RemoteAddr()).Enroll(ctx, c)
+	}
+	if a, ok := FromNetAddrContext(ctx); ok {
+		return eng.lb.next(a).Register(ctx, a)
+	}
+	return nil, ErrInvalidNetworkAddress
+}
+
+func numLoops(o *Options) int {
+	n := 1
+	if o.Multicore {
+		n = runtime.NumCPU()
+	}
+	if o.NumEventLoop > 0 {
+		n = o.NumEventLoop
+	}
+	return min(n, 1<<16)
+}
+
+// makeLoops opens the pollers of n loops and builds the load balancer.
+func (eng *engine) makeLoops() error {
+	n := numLoops(eng.opts)
+	if eng.opts.LockOSThread && n > 10000 {
+		return ErrTooManyEventLoopThreads
+	}
+	for i := range n {
+		l, err := newEventLoop(eng, i)
+		if err != nil {
+			eng.closeLoops()
+			return err
+		}
+		eng.loops = append(eng.loops, l)
+	}
+	lb := eng.opts.LB
+	if eng.isClient {
+		lb = LeastConnections // as gnet v2's client does
+	}
+	eng.lb = newLoadBalancer(lb, eng.loops)
+	return nil
+}
+
+func (eng *engine) closeLoops() {
+	for _, l := range eng.loops {
+		l.p.Close()
+	}
+}
+
+// startLoops starts the loop goroutines and the ticker.
+func (eng *engine) startLoops() {
+	eng.started.Store(true)
+	for _, l := range eng.loops {
+		eng.wg.Add(1)
+		go func() {
+			defer eng.wg.Done()
+			l.run()
+		}()
+	}
+	if eng.opts.Ticker {
+		eng.wg.Add(1)
+		go func() {
+			defer eng.wg.Done()
+			eng.ticker()
+		}()
+	}
+}
+
+// ticker runs OnTick on its own goroutine, as gnet v2 does, with one
+// time.Timer for the whole engine.
+func (eng *engine) ticker() {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		delay, action := eng.handler.OnTick()
+		if action == Shutdown {
+			eng.requestShutdown()
+		}
+		t.Reset(delay)
+		select {
+		case <-eng.req:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// shutdownLoops stops every loop (each closes its connections, firing
+// OnClose) and waits for all engine goroutines.
+func (eng *engine) shutdownLoops() {
+	if eng.acc != nil {
+		eng.acc.stop()
+	}
+	for _, l := range eng.loops {
+		l.requestStop()
+	}
+	eng.wg.Wait()
+	eng.closeLoops()
+	if eng.acc != nil {
+		eng.acc.p.Close()
+	}
+	for _, ln := range eng.listeners {
+		ln.close()
+	}
+}
+
+func (eng *engine) finish() error {
+	eng.stopped.Store(true)
+	close(eng.done)
+	eng.errMu.Lock()
+	defer eng.errMu.Unlock()
+	return eng.fatalErr
+}
+
+func parseProtoAddr(protoAddr string) (network, addr string, err error) {
+	u, err := url.Parse(strings.ReplaceAll(protoAddr, "%", "%25"))
+	if err != nil {
+		return "", "", err
+	}
+	switch u.Scheme {
+	case "":
+		return "", "", ErrInvalidNetworkAddress
+	case "tcp", "tcp4", "tcp6":
+		if u.Host == "" || u.Path != "" {
+			return "", "", ErrInvalidNetworkAddress
+		}
+		return u.Scheme, u.Host, nil
+	case "unix":
+		p := path.Join(u.Host, u.Path)
+		if p == "" {
+			return "", "", ErrInvalidNetworkAddress
+		}
+		return "unix", p, nil
+	default:
+		return "", "", ErrUnsupportedProtocol
+	}
+}
+
+func run(h EventHandler, addrs []string, opts []Option) error {
+	o := loadOptions(opts...)
+	o.normalize()
+	if o.LockOSThread && o.NumEventLoop > 10000 {
+		return ErrTooManyEventLoopThreads
+	}
+	eng := newEngine(h, o)
+	eng.addrs = addrs
+	for _, a := range addrs {
+		network, addr, err := parseProtoAddr(a)
+		if err == nil {
+			var ln *listener
+			ln, err = openListener(network, addr, o)
+			if err == nil {
+				eng.listeners = append(eng.listeners, ln)
+				continue
+			}
+		}
+		for _, ln := range eng.listeners {
+			ln.close()
+		}
+		return err
+	}
+	closeAll := func() {
+		for _, ln := range eng.listeners {
+			ln.close()
+		}
+	}
+	if err := eng.makeLoops(); err != nil {
+		closeAll()
+		return err
+	}
+	acc, err := newAcceptor(eng)
+	if err != nil {
+		eng.closeLoops()
+		closeAll()
+		return err
+	}
+	eng.acc = acc
+	e := Engine{eng}
+	// Registered before OnBoot, so Stop(ctx, addr) works from OnBoot on.
+	for _, a := range addrs {
+		engines.Store(a, eng)
+	}
+	defer func() {
+		for _, a := range addrs {
+			engines.CompareAndDelete(a, eng)
+		}
+	}()
+	if h.OnBoot(e) == Shutdown {
+		acc.p.Close()
+		eng.closeLoops()
+		closeAll()
+		eng.finish()
+		return nil
+	}
+	eng.startLoops()
+	eng.wg.Add(1)
+	go func() {
+		defer eng.wg.Done()
+		acc.run()
+	}()
+	<-eng.req
+	h.OnShutdown(e)
+	eng.shutdownLoops()
+	return eng.finish()
+}
+
+// ---- client side ----
+
+func newClientEngine(h EventHandler, opts []Option) (*engine, error) {
+	o := loadOptions(opts...)
+	o.normalize()
+	eng := newEngine(h, o)
+	eng.isClient = true
+	return eng, nil
+}
+
+var errClientState = errors.New("gnet: client already started or stopped")
+
+func (eng *engine) startClient() error {
+	if eng.started.Load() || eng.stopped.Load() {
+		return errClientState
+	}
+	if err := eng.makeLoops(); err != nil {
+		return err
+	}
+	if eng.handler.OnBoot(Engine{eng}) == Shutdown {
+		eng.closeLoops()
+		eng.finish()
+		return nil
+	}
+	eng.startLoops()
+	return nil
+}
+
+func (eng *engine) stopClient() error {
+	if !eng.started.Load() {
+		return errClientState
+	}
+	if eng.stopped.Load() {
+		return ErrEngineInShutdown
+	}
+	eng.requestShutdown()
+	eng.handler.OnShutdown(Engine{eng})
+	eng.shutdownLoops()
+	return eng.finish()
+}
+
+func (eng *engine) dialClient(network, address string, ctx any) (Conn, error) {
+	if err := eng.validate(); err != nil {
+		return nil, err
+	}
+	nc, err := net.Dial(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return eng.enrollClient(nc, ctx)
+}
+
+func (eng *engine) enrollClient(nc net.Conn, ctx any) (Conn, error) {
+	if nc == nil {
+		return nil, ErrInvalidNetConn
+	}
+	if err := eng.validate(); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	if !eng.started.Load() {
+		nc.Close()
+		return nil, errors.New("gnet: client not started")
+	}
+	l := eng.lb.next(nc.RemoteAddr())
+	return l.enrollSync(nc, ctx)
+}
+
+func dupFd(fd int) (int, error) {
+	nfd, err := unix.Dup(fd)
+	if err != nil {
+		return -1, err
+	}
+	unix.CloseOnExec(nfd)
+	return nfd, nil
+}

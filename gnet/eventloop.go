@@ -1,0 +1,523 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package gnet
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pollnet/pollnet/internal/poller"
+)
+
+// eventloop owns a poller, the connections registered on it, a read buffer,
+// a timer heap and a task queue. Everything except the task queue, count and
+// stopReq is touched only by the loop's goroutine.
+type eventloop struct {
+	idx    int
+	eng    *engine
+	h      EventHandler
+	p      *poller.Poller
+	buf    []byte       // the read buffer shared by all connections of the loop
+	conns  []*conn      // by fd; nil where the loop has no connection
+	count  atomic.Int32 // open connections (CountConnections)
+	load   atomic.Int32 // connections assigned, opened or on their way (LeastConnections)
+	gen    uint32       // last generation handed out; a key is MakeKey(fd, gen)
+	events []poller.Event
+	now    int64 // wall clock in ns, refreshed after every Wait
+	budget int   // bytes one connection may read per turn
+
+	// cur is the data of the read being delivered to curConn's OnTraffic when
+	// that connection has no saved input; it aliases buf.
+	cur     []byte
+	curConn *conn
+
+	// backlog holds connections that may still have unread input but got no
+	// new edge: cut off by the budget, or resumed after a backpressure pause.
+	backlog, backlog2 []*conn
+	timers            timerHeap
+	iov               [][]byte // scratch for writev
+	drain             []byte   // scratch for input discarded at close
+
+	stopReq atomic.Bool
+	qmu     sync.Mutex
+	q, q2   []func()
+	qClosed bool        // no more tasks accepted; guarded by qmu
+	queued  atomic.Bool // q may be non-empty; set under qmu by post
+
+	// stats for tests
+	backlogTurns atomic.Int64
+}
+
+func newEventLoop(eng *engine, idx int) (*eventloop, error) {
+	p, err := poller.New()
+	if err != nil {
+		return nil, err
+	}
+	budget := eng.opts.ReadBufferCap
+	if eng.opts.EdgeTriggeredIO {
+		budget = max(eng.opts.EdgeTriggeredIOChunk, budget)
+	}
+	return &eventloop{
+		idx:    idx,
+		eng:    eng,
+		h:      eng.handler,
+		p:      p,
+		buf:    make([]byte, eng.opts.ReadBufferCap),
+		events: make([]poller.Event, 256),
+		budget: budget,
+		now:    time.Now().UnixNano(),
+	}, nil
+}
+
+// post queues fn to run on the loop. It fails once the loop has exited, so a
+// caller never waits for a task that will not run.
+func (l *eventloop) post(fn func()) error {
+	l.qmu.Lock()
+	if l.qClosed {
+		l.qmu.Unlock()
+		return ErrEngineInShutdown
+	}
+	l.q = append(l.q, fn)
+	l.queued.Store(true)
+	// Wake under the lock: exit sets qClosed under it before the poller is
+	// closed, so a Wake can never hit a closed (possibly reused) descriptor.
+	err := l.p.Wake()
+	l.qmu.Unlock()
+	return err
+}
+
+func (l *eventloop) runTasks() {
+	if !l.queued.Load() { // the common case: no lock
+		return
+	}
+	l.qmu.Lock()
+	l.queued.Store(false)
+	q := l.q
+	l.q, l.q2 = l.q2[:0], nil
+	l.qmu.Unlock()
+	for i, fn := range q {
+		fn()
+		q[i] = nil
+	}
+	l.qmu.Lock()
+	if l.q2 == nil {
+		l.q2 = q[:0]
+	}
+	l.qmu.Unlock()
+}
+
+func (l *eventloop) requestStop() {
+	l.stopReq.Store(true)
+	l.p.Wake()
+}
+
+func (l *eventloop) run() {
+	if l.eng.opts.LockOSThread {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if l.eng.opts.CPUAffinity {
+			setAffinity(l.idx % runtime.NumCPU())
+		}
+	}
+	// busy: the last Wait returned events. Then the next Wait does not block
+	// (under load more events are usually ready, and a non-blocking poll
+	// avoids parking the thread in the kernel); when it finds nothing, the
+	// loop yields once to other goroutines and then blocks. gnet v2's
+	// loops do the same.
+	busy := false
+	for !l.stopReq.Load() {
+		timeout := time.Duration(-1)
+		if busy || len(l.backlog) > 0 {
+			timeout = 0
+		} else if len(l.timers) > 0 {
+			timeout = max(0, time.Duration(l.timers[0].when-time.Now().UnixNano()))
+		}
+		n, err := l.p.Wait(l.events, timeout)
+		if err != nil {
+			l.eng.fail(err)
+			break
+		}
+		l.now = time.Now().UnixNano()
+		for i := range n {
+			l.dispatch(l.events[i])
+		}
+		l.runTasks()
+		l.serveBacklog()
+		l.fireTimers()
+		if n > 0 {
+			busy = true
+		} else if busy {
+			busy = false
+			runtime.Gosched()
+		}
+	}
+	l.exit()
+}
+
+// exit closes every connection (OnClose fires for each, with a nil error as
+// in gnet v2), then runs the tasks still queued so that their callbacks see
+// net.ErrClosed instead of never running.
+func (l *eventloop) exit() {
+	for _, c := range l.conns {
+		if c != nil {
+			l.finish(c, nil)
+		}
+	}
+	for {
+		l.qmu.Lock()
+		q := l.q
+		l.q = nil
+		if len(q) == 0 {
+			l.qClosed = true
+		}
+		l.qmu.Unlock()
+		if len(q) == 0 {
+			break
+		}
+		for _, fn := range q {
+			fn()
+		}
+		for _, c := range l.conns {
+			if c != nil {
+				l.finish(c, nil)
+			}
+		}
+	}
+	l.backlog, l.backlog2, l.timers, l.conns = nil, nil, nil, nil
+}
+
+func (l *eventloop) dispatch(ev poller.Event) {
+	fd, gen := poller.SplitKey(ev.Key)
+	if fd < 0 || fd >= len(l.conns) {
+		return
+	}
+	c := l.conns[fd]
+	if c == nil || c.gen != gen { // stale event for a closed (maybe reused) fd
+		return
+	}
+	if ev.Hangup {
+		c.flags |= fHup
+	}
+	if ev.Ready&poller.Writable != 0 && c.out != nil {
+		l.flush(c)
+		if c.flags&fClosed != 0 {
+			return
+		}
+	}
+	if ev.Ready&poller.Readable != 0 {
+		if c.flags&fClosing != 0 {
+			// Reads are over; a hangup is noticed by the next write.
+			if c.flags&fHup != 0 && c.out != nil {
+				l.flush(c)
+			}
+			return
+		}
+		l.read(c)
+	}
+}
+
+// read reads from c until EAGAIN, a short read (the receive queue was empty
+// at that moment, so new data will raise a new edge), or the budget runs
+// out. A connection cut off by the budget goes to the backlog, because the
+// edge it had is consumed and no new one may come.
+func (l *eventloop) read(c *conn) {
+	budget := l.budget
+	for {
+		if c.flags&(fClosing|fClosed) != 0 {
+			return
+		}
+		if c.flags&fPaused != 0 {
+			c.flags |= fReadPending
+			return
+		}
+		n, err := unix.Read(int(c.fd), l.buf)
+		if n > 0 {
+			l.deliver(c, l.buf[:n])
+			if n < len(l.buf) && c.flags&fHup == 0 {
+				return
+			}
+			if budget -= n; budget <= 0 {
+				l.toBacklog(c)
+				return
+			}
+			continue
+		}
+		switch {
+		case err == nil: // n == 0: end of stream. Deliver pending output first.
+			l.closeConn(c, os.NewSyscallError("read", io.EOF), true)
+		case err == unix.EAGAIN:
+		case err == unix.EINTR:
+			continue
+		default:
+			l.closeConn(c, os.NewSyscallError("read", err), false)
+		}
+		return
+	}
+}
+
+func (l *eventloop) toBacklog(c *conn) {
+	if c.flags&fInBacklog == 0 {
+		c.flags |= fInBacklog
+		l.backlog = append(l.backlog, c)
+	}
+}
+
+// serveBacklog gives each remembered connection one more turn.
+func (l *eventloop) serveBacklog() {
+	if len(l.backlog) == 0 {
+		return
+	}
+	bl := l.backlog
+	l.backlog = l.backlog2[:0]
+	for i, c := range bl {
+		bl[i] = nil
+		c.flags &^= fInBacklog
+		if c.flags&fClosed == 0 {
+			l.backlogTurns.Add(1)
+			l.read(c)
+		}
+	}
+	l.backlog2 = bl[:0]
+}
+
+// deliver hands data to OnTraffic. If c holds unread input from earlier,
+// data is appended to it so that Peek and Next always see one contiguous
+// slice; otherwise OnTraffic reads straight from the loop's buffer and only
+// what it leaves unread is copied into a pooled buffer.
+func (l *eventloop) deliver(c *conn, data []byte) {
+	c.lastActive = l.now
+	if c.in != nil {
+		c.in.B = append(c.in.B, data...)
+		data = nil
+	}
+	l.traffic(c, data)
+}
+
+// traffic calls OnTraffic with cur as the connection's fresh input.
+func (l *eventloop) traffic(c *conn, cur []byte) {
+	l.cur, l.curConn = cur, c
+	action := l.h.OnTraffic(c)
+	if l.curConn == c && len(l.cur) > 0 && c.flags&fClosed == 0 {
+		c.in = getBuf()
+		c.in.B = append(c.in.B, l.cur...)
+		c.inOff = 0
+	}
+	l.cur, l.curConn = nil, nil
+	c.tidyInbound()
+	l.handleAction(c, action)
+}
+
+func (l *eventloop) handleAction(c *conn, a Action) {
+	switch a {
+	case Close:
+		l.closeConn(c, nil, true)
+	case Shutdown:
+		l.eng.requestShutdown()
+	}
+}
+
+// open registers a new connection and fires OnOpen. It runs on the loop.
+func (l *eventloop) open(c *conn) error {
+	fd := int(c.fd)
+	if l.stopReq.Load() {
+		l.load.Add(-1)
+		unix.Close(fd)
+		return ErrEngineInShutdown
+	}
+	l.gen++
+	if l.gen == 0 {
+		l.gen = 1
+	}
+	c.gen = l.gen
+	if err := l.p.Add(fd, poller.MakeKey(fd, c.gen), poller.Readable); err != nil {
+		l.load.Add(-1)
+		unix.Close(fd)
+		return err
+	}
+	if fd >= len(l.conns) {
+		l.conns = append(l.conns, make([]*conn, max(fd+1, 2*len(l.conns), 64)-len(l.conns))...)
+	}
+	l.conns[fd] = c
+	l.count.Add(1)
+	c.flags |= fOpen
+	c.lastActive = l.now
+	l.schedule(c)
+	out, action := l.h.OnOpen(c)
+	if len(out) > 0 && c.flags&fClosed == 0 {
+		c.Write(out)
+	}
+	if c.flags&fClosed == 0 {
+		l.handleAction(c, action)
+	}
+	return nil
+}
+
+// closeConn closes c. With graceful set and no error, pending output is
+// delivered first (the connection stops reading and waits for its output to
+// drain); the error, if any, is kept for OnClose.
+func (l *eventloop) closeConn(c *conn, err error, graceful bool) {
+	if c.flags&(fClosed|fClosing) != 0 {
+		if c.flags&fClosing != 0 && !graceful { // a write failed while flushing
+			l.finish(c, err)
+		}
+		return
+	}
+	if graceful && c.out != nil && c.out.n > 0 {
+		l.flush(c)
+		if c.flags&fClosed != 0 {
+			return
+		}
+		if c.out != nil {
+			c.flags |= fClosing
+			c.ext().closeErr = err
+			return
+		}
+	}
+	l.finish(c, err)
+}
+
+// finish really closes c: OnClose, then FIN after the output, then close(2).
+func (l *eventloop) finish(c *conn, err error) {
+	if c.flags&fClosed != 0 {
+		return
+	}
+	if c.flags&fClosing != 0 && err == nil {
+		err = c.x.closeErr
+	}
+	if c.out != nil && err == nil { // best effort (shutdown, deadlines): no blocking
+		c.writeOut(l)
+	}
+	c.flags |= fClosed
+	fd := int(c.fd)
+	l.conns[fd] = nil
+	l.count.Add(-1)
+	l.load.Add(-1)
+	l.unschedule(c)
+	l.p.Remove(fd)
+	action := l.h.OnClose(c, err)
+	c.sockClose()
+	if err == nil && c.out == nil && c.flags&fUnix == 0 {
+		// Output is complete: send FIN now, then swallow input already
+		// queued, so that close(2) does not answer it with a reset that could
+		// destroy our last bytes in flight.
+		unix.Shutdown(fd, unix.SHUT_WR)
+		if l.drain == nil {
+			l.drain = make([]byte, 4096)
+		}
+		for range 4 { // not into l.buf: an OnTraffic in progress may hold it
+			if n, _ := unix.Read(fd, l.drain); n <= 0 {
+				break
+			}
+		}
+	}
+	unix.Close(fd)
+	if l.curConn != c { // OnTraffic of c may still hold slices of c.in
+		c.releaseInbound()
+	}
+	c.releaseOutbound()
+	c.ctx = nil
+	var cbs []AsyncCallback
+	if c.x != nil {
+		cbs = c.x.closeCbs
+		c.x = nil
+	}
+	for _, cb := range cbs {
+		cb(c, nil)
+	}
+	l.handleAction(c, action)
+}
+
+// ---- EventLoop interface ----
+
+// Register dials addr in a new goroutine and enrolls the connection here.
+func (l *eventloop) Register(ctx context.Context, addr net.Addr) (<-chan RegisteredResult, error) {
+	if l.eng.validate() != nil {
+		return nil, ErrEngineInShutdown
+	}
+	if addr == nil {
+		return nil, ErrInvalidNetworkAddress
+	}
+	ch := make(chan RegisteredResult, 1)
+	go func() {
+		nc, err := net.Dial(addr.Network(), addr.String())
+		if err != nil {
+			ch <- RegisteredResult{Err: err}
+			return
+		}
+		c, err := l.enrollSync(nc, FromContext(ctx))
+		ch <- RegisteredResult{Conn: c, Err: err}
+	}()
+	return ch, nil
+}
+
+// Enroll takes over nc in a new goroutine and registers it here.
+func (l *eventloop) Enroll(ctx context.Context, nc net.Conn) (<-chan RegisteredResult, error) {
+	if l.eng.validate() != nil {
+		return nil, ErrEngineInShutdown
+	}
+	if nc == nil {
+		return nil, ErrInvalidNetConn
+	}
+	ch := make(chan RegisteredResult, 1)
+	go func() {
+		c, err := l.enrollSync(nc, FromContext(ctx))
+		ch <- RegisteredResult{Conn: c, Err: err}
+	}()
+	return ch, nil
+}
+
+// Execute runs runnable on the loop.
+func (l *eventloop) Execute(ctx context.Context, runnable Runnable) error {
+	if l.eng.validate() != nil {
+		return ErrEngineInShutdown
+	}
+	if runnable == nil {
+		return ErrNilRunnable
+	}
+	return l.post(func() { runnable.Run(ctx) })
+}
+
+// Schedule returns ErrUnsupportedOp, as gnet v2 does.
+func (l *eventloop) Schedule(context.Context, Runnable, time.Duration) error {
+	return ErrUnsupportedOp
+}
+
+// Close closes c (loop-only); pending output is delivered first.
+func (l *eventloop) Close(c Conn) error {
+	cc, ok := c.(*conn)
+	if !ok || cc.loop != l {
+		return ErrUnsupportedOp
+	}
+	l.closeConn(cc, nil, true)
+	return nil
+}
+
+// enrollSync takes over nc's socket (a duplicate descriptor; nc is closed),
+// registers it on l and returns once OnOpen has run.
+func (l *eventloop) enrollSync(nc net.Conn, ctx any) (Conn, error) {
+	defer nc.Close()
+	c, err := connFromNetConn(l, nc)
+	if err != nil {
+		return nil, err
+	}
+	c.ctx = ctx
+	done := make(chan error, 1)
+	l.load.Add(1)
+	if err := l.post(func() { done <- l.open(c) }); err != nil {
+		l.load.Add(-1)
+		unix.Close(int(c.fd))
+		return nil, err
+	}
+	if err := <-done; err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,97 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package gnet
+
+import (
+	"bytes"
+	"sync/atomic"
+	"testing"
+)
+
+// counter discards input, counting it per connection kind: a connection
+// whose first byte is 'A' is the flooder; any other answers "pong" to each
+// input, recording how much the flooder had delivered at that moment.
+type counter struct {
+	BuiltinEventEngine
+	floodBytes atomic.Int64
+	atPong     atomic.Int64
+	loop       atomic.Pointer[eventloop]
+	want       int64 // for TestFairBacklog: reply "done" at this count
+}
+
+func (h *counter) OnOpen(c Conn) ([]byte, Action) {
+	h.loop.Store(c.EventLoop().(*eventloop))
+	return nil, None
+}
+
+func (h *counter) OnTraffic(c Conn) Action {
+	b, _ := c.Peek(-1)
+	if c.Context() == nil {
+		c.SetContext(b[0] == 'A')
+	}
+	if c.Context().(bool) {
+		n := h.floodBytes.Add(int64(len(b)))
+		if h.want > 0 && n == h.want {
+			c.Write([]byte("done"))
+		}
+	} else {
+		h.atPong.Store(h.floodBytes.Load())
+		c.Write([]byte("pong"))
+	}
+	c.Discard(-1)
+	return None
+}
+
+// TestFairBudget, first half: a flooding connection does not starve another
+// connection of the same loop. The budget is one 4 KiB read per turn.
+func TestFairBudget(t *testing.T) {
+	const total = 64 << 20
+	h := &counter{}
+	s := startServer(t, h, "tcp", WithReadBufferCap(4096), WithNumEventLoop(1))
+	a, b := s.dial(), s.dial()
+	defer a.Close()
+	defer b.Close()
+	go func() {
+		chunk := bytes.Repeat([]byte("A"), 1<<20)
+		for sent := 0; sent < total; sent += len(chunk) {
+			if _, err := a.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	wait(t, "flood under way", func() bool { return h.floodBytes.Load() > 1<<20 })
+	b.Write([]byte("ping"))
+	readFull(t, b, 4)
+	at := h.atPong.Load()
+	turns := h.loop.Load().backlogTurns.Load()
+	t.Logf("pong served after %d of %d flood bytes; %d backlog turns", at, total, turns)
+	if at >= total {
+		t.Fatal("the other connection was served only after the flood ended")
+	}
+	if turns == 0 {
+		t.Fatal("the budget never cut the flooder off")
+	}
+}
+
+// TestFairBacklog, second half: a connection cut off by the budget, which
+// gets no new edge because its peer sends nothing more, is still served to
+// the end from the loop's backlog.
+func TestFairBacklog(t *testing.T) {
+	const total = 256 << 10
+	h := &counter{want: total}
+	s := startServer(t, h, "tcp", WithReadBufferCap(4096), WithNumEventLoop(1), WithSocketRecvBuffer(1<<20))
+	a := s.dial()
+	defer a.Close()
+	msg := bytes.Repeat([]byte("A"), total)
+	if _, err := a.Write(msg); err != nil { // one write, then silence
+		t.Fatal(err)
+	}
+	if got := readFull(t, a, 4); string(got) != "done" {
+		t.Fatalf("got %q", got)
+	}
+	if turns := h.loop.Load().backlogTurns.Load(); turns == 0 {
+		t.Fatal("no backlog turn: the test did not exercise the budget")
+	} else {
+		t.Logf("%d backlog turns", turns)
+	}
+}

@@ -1,0 +1,90 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package gnet
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestNoLeakAfterStop: after Stop, the engine's goroutines, descriptors and
+// pooled buffers are all gone, including those of connections that were
+// mid-write to a slow reader, had deadlines, or were being enrolled.
+func TestNoLeakAfterStop(t *testing.T) {
+	g0, fd0, b0 := goroutines(), countFDs(), buffersOut.Load()
+	h := &closeErrs{errs: make(chan error, 200), onOpen: func(c Conn) {
+		c.SetDeadline(time.Now().Add(time.Hour))
+		c.Write(make([]byte, 1<<20)) // slow reader: output stays pending
+	}}
+	s := startServer(t, h, "tcp", WithNumEventLoop(2), WithTicker(true), WithIdleTimeout(time.Hour))
+	var conns []net.Conn
+	for range 50 {
+		c := s.dial()
+		c.Write([]byte("partial frame, left in the inbound buffer"))
+		conns = append(conns, c)
+	}
+	wait(t, "opens", func() bool { return h.opened.Load() == 50 })
+	if err := s.stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if h.closed.Load() != 50 {
+		t.Fatalf("OnClose fired %d times, want 50", h.closed.Load())
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	wait(t, "goroutines", func() bool { return goroutines() <= g0 })
+	wait(t, "descriptors", func() bool { return countFDs() <= fd0 })
+	if b := buffersOut.Load(); b != b0 {
+		t.Fatalf("%d pooled buffers not returned", b-b0)
+	}
+}
+
+// TestEMFILEBackoff: while accept fails with EMFILE the acceptor backs off
+// instead of spinning, and once descriptors are available again it accepts
+// the waiting connections without needing a new edge.
+func TestEMFILEBackoff(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	sysAccept = func(fd int) (int, unix.Sockaddr, error) {
+		if failing.Load() {
+			return -1, nil, unix.EMFILE
+		}
+		return acceptNonblock(fd)
+	}
+	defer func() { sysAccept = acceptNonblock }()
+	h := &echo{}
+	s := startServer(t, h, "tcp")
+	e0 := acceptErrors.Load()
+	start := time.Now()
+	var conns []net.Conn
+	for range 5 {
+		conns = append(conns, s.dial()) // completes in the kernel's backlog
+	}
+	wait(t, "an EMFILE", func() bool { return acceptErrors.Load() > e0 })
+	time.Sleep(300 * time.Millisecond)
+	attempts := acceptErrors.Load() - e0
+	elapsed := time.Since(start)
+	// Backoff doubles from 1 ms to 500 ms: in elapsed time at most about
+	// 10 doublings plus one try per 500 ms. A spinning acceptor would make
+	// hundreds of thousands of attempts.
+	bound := int64(10 + elapsed/backoffMax + 10)
+	t.Logf("%d accept attempts in %v (bound %d)", attempts, elapsed, bound)
+	if attempts > bound {
+		t.Fatalf("%d attempts: the acceptor spins", attempts)
+	}
+	failing.Store(false)
+	wait(t, "the waiting connections to open", func() bool { return h.opened.Load() == 5 })
+	for _, c := range conns {
+		c.Write([]byte("x"))
+		readFull(t, c, 1)
+		c.Close()
+	}
+	if err := s.stop(); err != nil { // before the deferred hook restore
+		t.Fatal(err)
+	}
+}
