@@ -25,7 +25,7 @@ import (
 // by ReadHeaderTimeout while bystanders keep being served.
 func TestReliabilitySlowloris(t *testing.T) {
 	relCheckLeaks(t)
-	ln := relServe(t, 5*time.Millisecond, func(s *http.Server) { s.ReadHeaderTimeout = 300 * time.Millisecond })
+	ln := relServe(t, 5*time.Millisecond, func(s *http.Server) { s.ReadHeaderTimeout = time.Second })
 	addr := ln.Addr().String()
 	by := newBystanders(t, addr, 4)
 
@@ -96,7 +96,7 @@ func TestReliabilityNeverReadingClient(t *testing.T) {
 		writeErr <- relWritePattern(w, 256<<20)
 	})
 	ln, _ := serveTest(t, ListenConfig{IdleGrace: 5 * time.Millisecond}, mux, func(s *http.Server) {
-		s.WriteTimeout = 500 * time.Millisecond
+		s.WriteTimeout = 2 * time.Second
 	})
 	addr := ln.Addr().String()
 	by := newBystanders(t, addr, 4)
