@@ -1,7 +1,0 @@
-//go:build darwin
-
-package gnet
-
-import "golang.org/x/sys/unix"
-
-const tcpKeepIdle = unix.TCP_KEEPALIVE
