@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,7 +40,7 @@ func (c *Conn) SetKeepAlive(keepalive bool) error {
 // SetKeepAlivePeriod sets the idle time before the first keep-alive probe and
 // the interval between probes.
 func (c *Conn) SetKeepAlivePeriod(d time.Duration) error {
-	return c.control("setsockopt", func(fd int) error { return setKeepAliveTimes(fd, d, d, -1) })
+	return c.control("setsockopt", func(fd int) error { return sock.SetKeepAliveTimes(fd, d, d, -1) })
 }
 
 // SetKeepAliveConfig configures keep-alive as *net.TCPConn.SetKeepAliveConfig:
@@ -63,7 +64,7 @@ func setKeepAliveConfig(fd int, config net.KeepAliveConfig) error {
 	if count == 0 {
 		count = 9
 	}
-	return setKeepAliveTimes(fd, idle, interval, count)
+	return sock.SetKeepAliveTimes(fd, idle, interval, count)
 }
 
 // SetLinger sets SO_LINGER, as *net.TCPConn.SetLinger: sec < 0 (the default)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -98,7 +99,7 @@ func lookupIPs(ctx context.Context, r *net.Resolver, network, host string) ([]ne
 // connect makes one non-blocking connect and waits for it in the runtime
 // poller, bounded by ctx.
 func (d *Dialer) connect(ctx context.Context, network, address string, fam int, sa unix.Sockaddr) (*Conn, error) {
-	fd, err := sysSocket(fam, unix.SOCK_STREAM)
+	fd, err := sock.Socket(fam, unix.SOCK_STREAM)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}

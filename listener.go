@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pollnet/pollnet/internal/poller"
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -100,7 +101,7 @@ func (lc *ListenConfig) listen(ctx context.Context, network, address string) (*L
 	default:
 		return nil, errUnsupportedNetwork
 	}
-	fd, err := sysSocket(fam, unix.SOCK_STREAM)
+	fd, err := sock.Socket(fam, unix.SOCK_STREAM)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
@@ -306,7 +307,7 @@ func (l *Listener) acceptNew() (*Conn, error) {
 		l.fdmu.RUnlock()
 		return nil, net.ErrClosed
 	}
-	fd, rsa, err := sysAccept(l.fd)
+	fd, rsa, err := sock.Accept(l.fd)
 	l.fdmu.RUnlock()
 	if err == unix.EAGAIN {
 		l.drained.Store(true)

@@ -6,20 +6,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
-
-// sysSocket returns a non-blocking, close-on-exec socket.
-func sysSocket(family, sotype int) (int, error) {
-	return unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-}
-
-// sysAccept accepts one connection as a non-blocking, close-on-exec socket.
-func sysAccept(fd int) (int, syscall.Sockaddr, error) {
-	return syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
-}
 
 // maxListenerBacklog is the kernel's somaxconn, as std net reads it.
 func maxListenerBacklog() int {

@@ -5,11 +5,13 @@ package gnet
 import (
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/pollnet/pollnet/internal/poller"
+	"github.com/pollnet/pollnet/internal/sock"
 )
 
 // acceptor accepts on all listeners from its own goroutine and poller and
@@ -29,7 +31,7 @@ type acceptor struct {
 }
 
 // sysAccept is the accept call; tests replace it to inject EMFILE.
-var sysAccept = acceptNonblock
+var sysAccept = sock.Accept
 
 // acceptErrors counts accept calls that failed with a resource error, so a
 // test can prove the backoff does not spin.
@@ -105,23 +107,23 @@ func (a *acceptor) acceptAll(ln *listener) {
 	}
 }
 
-func (a *acceptor) dispatch(ln *listener, fd int, sa unix.Sockaddr) {
+func (a *acceptor) dispatch(ln *listener, fd int, sa syscall.Sockaddr) {
 	o := a.eng.opts
 	c := &conn{fd: int32(fd), ad: ln.ad, heapIdx: -1}
 	if ln.unix {
 		c.flags |= fUnix
 		name := ""
-		if su, ok := sa.(*unix.SockaddrUnix); ok {
+		if su, ok := sa.(*syscall.SockaddrUnix); ok {
 			name = su.Name
 		}
 		c.ad = &connAddrs{laddr: ln.addr, raddr: &net.UnixAddr{Name: name, Net: "unix"}}
 	} else {
 		switch sa := sa.(type) {
-		case *unix.SockaddrInet4:
+		case *syscall.SockaddrInet4:
 			c.rip[10], c.rip[11] = 0xff, 0xff
 			copy(c.rip[12:], sa.Addr[:])
 			c.rport = uint16(sa.Port)
-		case *unix.SockaddrInet6:
+		case *syscall.SockaddrInet6:
 			c.rip = sa.Addr
 			c.rport = uint16(sa.Port)
 		}

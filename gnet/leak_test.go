@@ -3,6 +3,9 @@
 package gnet
 
 import (
+	"syscall"
+
+	"github.com/pollnet/pollnet/internal/sock"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -50,13 +53,13 @@ func TestNoLeakAfterStop(t *testing.T) {
 func TestEMFILEBackoff(t *testing.T) {
 	var failing atomic.Bool
 	failing.Store(true)
-	sysAccept = func(fd int) (int, unix.Sockaddr, error) {
+	sysAccept = func(fd int) (int, syscall.Sockaddr, error) {
 		if failing.Load() {
 			return -1, nil, unix.EMFILE
 		}
-		return acceptNonblock(fd)
+		return sock.Accept(fd)
 	}
-	defer func() { sysAccept = acceptNonblock }()
+	defer func() { sysAccept = sock.Accept }()
 	h := &echo{}
 	s := startServer(t, h, "tcp")
 	e0 := acceptErrors.Load()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -64,17 +65,13 @@ func openListener(network, address string, o *Options) (*listener, error) {
 			sa = s6
 		}
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
+	fd, err := sock.Socket(family, unix.SOCK_STREAM)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	unix.CloseOnExec(fd)
 	fail := func(op string, err error) (*listener, error) {
 		unix.Close(fd)
 		return nil, os.NewSyscallError(op, err)
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		return fail("setnonblock", err)
 	}
 	if !ln.unix {
 		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)

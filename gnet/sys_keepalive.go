@@ -1,18 +1,24 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
 
 package gnet
 
 import (
 	"time"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
 // setKeepAlive turns TCP keep-alive on or off; intvl defaults to idle/5 and
-// cnt to 5, as in gnet v2. Durations are rounded up to whole seconds.
+// cnt to 5, as in gnet v2. Where the system has no per-socket timing
+// (OpenBSD) only the switch is applied.
 func setKeepAlive(fd int, on bool, idle, intvl time.Duration, cnt int) error {
-	if !on {
-		return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 0)
+	v := 0
+	if on {
+		v = 1
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, v); err != nil || !on {
+		return err
 	}
 	if intvl <= 0 {
 		intvl = idle / 5
@@ -20,15 +26,9 @@ func setKeepAlive(fd int, on bool, idle, intvl time.Duration, cnt int) error {
 	if cnt <= 0 {
 		cnt = 5
 	}
-	secs := func(d time.Duration) int { return max(1, int((d+time.Second-1)/time.Second)) }
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1); err != nil {
-		return err
+	err := sock.SetKeepAliveTimes(fd, max(idle, time.Second), max(intvl, time.Second), cnt)
+	if err == unix.ENOPROTOOPT {
+		err = nil
 	}
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, tcpKeepIdle, secs(idle)); err != nil {
-		return err
-	}
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, secs(intvl)); err != nil {
-		return err
-	}
-	return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPCNT, cnt)
+	return err
 }

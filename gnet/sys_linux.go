@@ -12,5 +12,3 @@ func setAffinity(cpu int) {
 	set.Set(cpu)
 	unix.SchedSetaffinity(0, &set)
 }
-
-const tcpKeepIdle = unix.TCP_KEEPIDLE

@@ -1,6 +1,6 @@
 //go:build linux || darwin || dragonfly || freebsd || netbsd
 
-package pollnet
+package sock
 
 import (
 	"time"
@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setKeepAliveTimes sets the idle time, probe interval and probe count of TCP
+// SetKeepAliveTimes sets the idle time, probe interval and probe count of TCP
 // keep-alive. A negative value leaves that setting unchanged.
-func setKeepAliveTimes(fd int, idle, interval time.Duration, count int) error {
+func SetKeepAliveTimes(fd int, idle, interval time.Duration, count int) error {
 	for _, o := range []struct {
 		opt int
 		val int

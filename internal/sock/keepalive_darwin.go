@@ -1,6 +1,6 @@
 //go:build darwin
 
-package pollnet
+package sock
 
 import "golang.org/x/sys/unix"
 

@@ -1,6 +1,6 @@
 //go:build linux || dragonfly || freebsd || netbsd
 
-package pollnet
+package sock
 
 import "golang.org/x/sys/unix"
 

@@ -1,6 +1,6 @@
 //go:build openbsd
 
-package pollnet
+package sock
 
 import (
 	"time"
@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setKeepAliveTimes: OpenBSD has no per-socket keep-alive times (as std net says).
-func setKeepAliveTimes(fd int, idle, interval time.Duration, count int) error {
+// SetKeepAliveTimes: OpenBSD has no per-socket keep-alive times (as std net says).
+func SetKeepAliveTimes(fd int, idle, interval time.Duration, count int) error {
 	if idle < 0 && interval < 0 && count < 0 {
 		return nil
 	}
