@@ -124,24 +124,7 @@ func (l *recordingListener) Accept() (net.Conn, error) {
 // the StateIdle hook to the connection's Close.
 func idleSequence(t *testing.T, configure func(*http.Server), end func(net.Conn)) []string {
 	t.Helper()
-	std, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := &recordingListener{Listener: std, conns: make(chan *recordingConn, 1)}
-	srv := &http.Server{
-		Handler: hibMux(),
-		ConnState: func(c net.Conn, s http.ConnState) {
-			if rc, ok := c.(*recordingConn); ok {
-				rc.log.add("hook " + s.String())
-			}
-		},
-	}
-	if configure != nil {
-		configure(srv)
-	}
-	startServer(t, srv, func() error { return srv.Serve(ln) })
-	c := dialRaw(t, std.Addr())
+	ln, c := recordingServer(t, configure)
 	c.get("/sentinel")
 	rc := <-ln.conns
 	if end != nil {
@@ -163,6 +146,31 @@ func idleSequence(t *testing.T, configure func(*http.Server), end func(net.Conn)
 		t.Fatalf("%s\ncalls: %v", sentinelMessage, calls)
 	}
 	return calls[from : to+1]
+}
+
+// recordingServer starts std http.Serve (configured by configure, if not
+// nil) on a listener that records every call net/http makes on its
+// connections and each ConnState it reports, and dials it.
+func recordingServer(t *testing.T, configure func(*http.Server)) (*recordingListener, *rawClient) {
+	t.Helper()
+	std, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &recordingListener{Listener: std, conns: make(chan *recordingConn, 1)}
+	srv := &http.Server{
+		Handler: hibMux(),
+		ConnState: func(c net.Conn, s http.ConnState) {
+			if rc, ok := c.(*recordingConn); ok {
+				rc.log.add("hook " + s.String())
+			}
+		},
+	}
+	if configure != nil {
+		configure(srv)
+	}
+	startServer(t, srv, func() error { return srv.Serve(ln) })
+	return ln, dialRaw(t, std.Addr())
 }
 
 var sentinelMessage = "net/http's idle call sequence changed on " + runtime.Version() +
@@ -207,21 +215,7 @@ func TestHibernateSentinelIdleCallSequence(t *testing.T) {
 // served from the buffer: the call after the idle SetReadDeadline is another
 // SetReadDeadline, not a Read (guard 2 of the rule relies on this).
 func TestHibernateSentinelPipelinedIdle(t *testing.T) {
-	std, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := &recordingListener{Listener: std, conns: make(chan *recordingConn, 1)}
-	srv := &http.Server{
-		Handler: hibMux(),
-		ConnState: func(c net.Conn, s http.ConnState) {
-			if rc, ok := c.(*recordingConn); ok {
-				rc.log.add("hook " + s.String())
-			}
-		},
-	}
-	startServer(t, srv, func() error { return srv.Serve(ln) })
-	c := dialRaw(t, std.Addr())
+	ln, c := recordingServer(t, nil)
 	c.write(getRequest("/one") + getRequest("/two"))
 	c.expect("GET", 200, "hello /one")
 	c.expect("GET", 200, "hello /two")

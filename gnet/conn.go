@@ -158,10 +158,7 @@ func (c *conn) EventLoop() EventLoop { return c.loop }
 func (c *conn) Wake(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.flags&fClosed != 0 || c.flags&fOpen == 0 {
-			if callback != nil {
-				callback(c, net.ErrClosed)
-			}
+		if c.gone(callback) {
 			return
 		}
 		if c.flags&fClosing == 0 {
@@ -171,6 +168,18 @@ func (c *conn) Wake(callback AsyncCallback) error {
 			callback(c, nil)
 		}
 	})
+}
+
+// gone reports whether c is not (or no longer) open on its loop; if so it
+// tells callback with net.ErrClosed. It runs on the loop.
+func (c *conn) gone(callback AsyncCallback) bool {
+	if c.flags&fClosed == 0 && c.flags&fOpen != 0 {
+		return false
+	}
+	if callback != nil {
+		callback(c, net.ErrClosed)
+	}
+	return true
 }
 
 // Close closes c once its pending output is delivered. Safe from any
@@ -188,10 +197,7 @@ func (c *conn) Close() error {
 func (c *conn) CloseWithCallback(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.flags&fClosed != 0 || c.flags&fOpen == 0 {
-			if callback != nil {
-				callback(c, net.ErrClosed)
-			}
+		if c.gone(callback) {
 			return
 		}
 		if callback != nil {

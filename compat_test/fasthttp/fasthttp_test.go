@@ -17,20 +17,10 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-const bigSize = 1 << 20
-
 // idleDuration is how long fasthttp's idle workers and client connections
 // (and the goroutines that reap them) live: short, so that they are gone
 // by the leak check at the end of each suite (fasthttp's default is 10 s).
 const idleDuration = 200 * time.Millisecond
-
-func bigBody() []byte {
-	b := make([]byte, bigSize)
-	for i := range b {
-		b[i] = byte(i*17 + i>>9)
-	}
-	return b
-}
 
 // handler serves /hello, /echo (the request body back) and /big.
 func handler(ctx *fasthttp.RequestCtx) {
@@ -40,7 +30,7 @@ func handler(ctx *fasthttp.RequestCtx) {
 	case "/echo":
 		ctx.Write(ctx.PostBody())
 	case "/big":
-		ctx.Write(bigBody())
+		ctx.Write(compat.BigBody)
 	default:
 		ctx.Error("not found", fasthttp.StatusNotFound)
 	}
@@ -103,7 +93,7 @@ func keepAlive(t *testing.T, ln net.Listener) {
 func fasthttpClient(t *testing.T, addr string) {
 	c := &fasthttp.Client{MaxIdleConnDuration: idleDuration}
 	defer c.CloseIdleConnections()
-	big := bigBody()
+	big := compat.BigBody
 	concurrently(t, 60, func(i int) error {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
@@ -137,7 +127,7 @@ func netHTTPClient(t *testing.T, addr string) {
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
-	big := bigBody()
+	big := compat.BigBody
 	concurrently(t, 30, func(i int) error {
 		var resp *http.Response
 		var err error

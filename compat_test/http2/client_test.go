@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pollnet/pollnet/compat_test/internal/compat"
 )
 
 // get fetches url with c and checks the status, the body and the protocol.
@@ -49,7 +51,7 @@ func echo(c *http.Client, base string, body []byte, wantProto string) error {
 // GET /hello) on c, all expected over wantProto.
 func exercise(t *testing.T, c *http.Client, base, wantProto string, n int) {
 	t.Helper()
-	big := string(bigBody(bigSize))
+	big := string(compat.BigBody)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {

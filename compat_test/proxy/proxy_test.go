@@ -2,14 +2,11 @@ package proxycompat
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,36 +15,11 @@ import (
 	"github.com/pollnet/pollnet/compat_test/internal/compat"
 )
 
-const bigSize = 1 << 20
-
-func bigBody() []byte {
-	b := make([]byte, bigSize)
-	for i := range b {
-		b[i] = byte(i*11 + i>>8)
-	}
-	return b
-}
-
-func sum(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
-
-// upstream serves /hello, /echo (the body back, and its SHA-256 in a
-// header), /big, and /stream (ten flushed chunks).
+// upstream serves compat.AddRoutes' /hello, /echo and /big, and /stream
+// (ten flushed chunks).
 func upstream() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
-	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("X-Body-Sha256", sum(body))
-		w.Write(body)
-	})
-	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(bigSize))
-		w.Write(bigBody())
-	})
+	compat.AddRoutes(mux, compat.BigBody)
 	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
 		for i := range 10 {
 			fmt.Fprintf(w, "chunk %d\n", i)
@@ -138,7 +110,7 @@ func check(c *http.Client, method, url string, body, want []byte) error {
 	if resp.StatusCode != 200 || !bytes.Equal(got, want) {
 		return fmt.Errorf("%s %s: %d, %d bytes, want 200 and %d bytes", method, url, resp.StatusCode, len(got), len(want))
 	}
-	if body != nil && resp.Header.Get("X-Body-Sha256") != sum(body) {
+	if body != nil && resp.Header.Get("X-Body-Sha256") != compat.Sum(body) {
 		return fmt.Errorf("%s %s: the upstream received a different body", method, url)
 	}
 	return nil
@@ -146,7 +118,7 @@ func check(c *http.Client, method, url string, body, want []byte) error {
 
 // concurrent: 30 requests at once, downloads and uploads of up to 1 MiB.
 func concurrent(t *testing.T, c *http.Client, base string) {
-	big := bigBody()
+	big := compat.BigBody
 	var wg sync.WaitGroup
 	errs := make(chan error, 30)
 	for i := range 30 {
@@ -158,7 +130,7 @@ func concurrent(t *testing.T, c *http.Client, base string) {
 			case 0:
 				err = check(c, "GET", base+"/big", nil, big)
 			case 1:
-				body := big[:(i*50021)%bigSize]
+				body := big[:(i*50021)%compat.BigSize]
 				err = check(c, "POST", base+"/echo", body, body)
 			default:
 				err = check(c, "GET", base+"/hello", nil, []byte("hello"))
@@ -188,7 +160,7 @@ func streamed(t *testing.T, c *http.Client, base string) {
 
 // chunkedUpload: a request body of unknown length (chunked) is forwarded.
 func chunkedUpload(t *testing.T, c *http.Client, base string) {
-	body := bigBody()[:1<<20-7]
+	body := compat.BigBody[:1<<20-7]
 	pr, pw := io.Pipe()
 	go func() {
 		for off := 0; off < len(body); off += 10000 {
@@ -202,7 +174,7 @@ func chunkedUpload(t *testing.T, c *http.Client, base string) {
 	}
 	defer resp.Body.Close()
 	got, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 || !bytes.Equal(got, body) || resp.Header.Get("X-Body-Sha256") != sum(body) {
+	if err != nil || resp.StatusCode != 200 || !bytes.Equal(got, body) || resp.Header.Get("X-Body-Sha256") != compat.Sum(body) {
 		t.Fatalf("chunked upload: %d, %d bytes back, %v", resp.StatusCode, len(got), err)
 	}
 }

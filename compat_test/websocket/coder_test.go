@@ -17,22 +17,13 @@ import (
 )
 
 func TestCoder(t *testing.T) {
-	for _, m := range compat.PollnetModes {
-		t.Run(m.String(), func(t *testing.T) {
-			compat.CheckLeaks(t)
-			es := startEchoServer(t, m)
-			wsURL := "ws" + es.URL[len("http"):] + "/coder"
-
-			t.Run("upgrade-after-hibernation", func(t *testing.T) { coderUpgradeOnUsedConn(t, es, wsURL) })
-			t.Run("echo-with-idle-pauses", func(t *testing.T) { coderIdleEcho(t, es, wsURL) })
-			t.Run("large-and-fragmented", func(t *testing.T) { coderLarge(t, es, wsURL) })
-			t.Run("server-initiated-close", func(t *testing.T) { coderServerClose(t, es, wsURL) })
-			t.Run("concurrent-sessions", func(t *testing.T) { coderConcurrent(t, es, wsURL) })
-
-			compat.WaitDrained(t, es.Ln)
-			checkParks(t, es)
-		})
-	}
+	runSuite(t, "/coder", sessionTests{
+		upgradeAfterHibernation: coderUpgradeOnUsedConn,
+		echoWithIdlePauses:      coderIdleEcho,
+		largeAndFragmented:      coderLarge,
+		serverInitiatedClose:    coderServerClose,
+		concurrentSessions:      coderConcurrent,
+	})
 }
 
 // newHTTPClient returns a client with its own transport holding at most one

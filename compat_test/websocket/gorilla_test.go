@@ -19,18 +19,42 @@ import (
 )
 
 func TestGorilla(t *testing.T) {
+	runSuite(t, "/gorilla", sessionTests{
+		upgradeAfterHibernation: gorillaUpgradeOnUsedConn,
+		echoWithIdlePauses:      gorillaIdleEcho,
+		largeAndFragmented:      gorillaLarge,
+		serverInitiatedClose:    gorillaServerClose,
+		concurrentSessions:      gorillaConcurrent,
+	})
+}
+
+// sessionTests are the scenarios run against each WebSocket library, each
+// given the server and the library's echo endpoint as a ws:// URL.
+type sessionTests struct {
+	upgradeAfterHibernation, echoWithIdlePauses, largeAndFragmented,
+	serverInitiatedClose, concurrentSessions func(t *testing.T, es *echoServer, wsURL string)
+}
+
+// runSuite runs the scenarios in every pollnet mode, then checks that no
+// fd, goroutine or parked socket is left and how often the server parked.
+func runSuite(t *testing.T, path string, s sessionTests) {
 	for _, m := range compat.PollnetModes {
 		t.Run(m.String(), func(t *testing.T) {
 			compat.CheckLeaks(t)
 			es := startEchoServer(t, m)
-			wsURL := "ws" + es.URL[len("http"):] + "/gorilla"
-
-			t.Run("upgrade-after-hibernation", func(t *testing.T) { gorillaUpgradeOnUsedConn(t, es, wsURL) })
-			t.Run("echo-with-idle-pauses", func(t *testing.T) { gorillaIdleEcho(t, es, wsURL) })
-			t.Run("large-and-fragmented", func(t *testing.T) { gorillaLarge(t, es, wsURL) })
-			t.Run("server-initiated-close", func(t *testing.T) { gorillaServerClose(t, es, wsURL) })
-			t.Run("concurrent-sessions", func(t *testing.T) { gorillaConcurrent(t, es, wsURL) })
-
+			wsURL := "ws" + es.URL[len("http"):] + path
+			for _, tc := range []struct {
+				name string
+				run  func(*testing.T, *echoServer, string)
+			}{
+				{"upgrade-after-hibernation", s.upgradeAfterHibernation},
+				{"echo-with-idle-pauses", s.echoWithIdlePauses},
+				{"large-and-fragmented", s.largeAndFragmented},
+				{"server-initiated-close", s.serverInitiatedClose},
+				{"concurrent-sessions", s.concurrentSessions},
+			} {
+				t.Run(tc.name, func(t *testing.T) { tc.run(t, es, wsURL) })
+			}
 			compat.WaitDrained(t, es.Ln)
 			checkParks(t, es)
 		})

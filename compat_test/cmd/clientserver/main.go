@@ -13,7 +13,7 @@
 // Routes:
 //
 //	/hello   "hello"
-//	/echo    POST: the request body back
+//	/echo    the request body back (its SHA-256 in X-Body-Sha256)
 //	/big     bigSize bytes: the line bigLine repeated (what
 //	         `yes LINE | head -c SIZE` prints)
 //	/stats   the plain listener's pollnet.Stats as JSON ({} with -std)
@@ -21,7 +21,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +33,7 @@ import (
 	"time"
 
 	"github.com/pollnet/pollnet"
+	"github.com/pollnet/pollnet/compat_test/internal/compat"
 )
 
 func main() {
@@ -51,7 +51,7 @@ func run(std bool, grace time.Duration, addrFile string) error {
 	if err != nil {
 		return err
 	}
-	cert, err := selfSigned()
+	pair, err := compat.SelfSigned() // clients use -k / --insecure
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func run(std bool, grace time.Duration, addrFile string) error {
 	tlsSrv := &http.Server{
 		Handler:           routes(stats),
 		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
+		TLSConfig:         pair.ServerConfig(),
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- plainSrv.Serve(plainLn) }()

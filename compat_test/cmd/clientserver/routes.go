@@ -3,10 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strconv"
 
+	"github.com/pollnet/pollnet/compat_test/internal/compat"
 	"golang.org/x/net/http2"
 	//lint:ignore SA1019 curl --http2 on http:// uses the h2c Upgrade, which only x/net h2c serves
 	"golang.org/x/net/http2/h2c"
@@ -22,21 +21,7 @@ var bigBody = bytes.Repeat([]byte(bigLine+"\n"), bigSize/(len(bigLine)+1)+1)[:bi
 
 func routes(stats func() any) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
-	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
-		// HTTP/1 handlers read the whole body before writing (net/http's rule).
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Write(body)
-	})
-	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", strconv.Itoa(bigSize))
-		w.Write(bigBody)
-	})
+	compat.AddRoutes(mux, bigBody)
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(stats())

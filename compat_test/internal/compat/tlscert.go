@@ -21,12 +21,21 @@ type TLSPair struct {
 	DER   []byte
 }
 
-// NewTLSPair makes a fresh ECDSA P-256 certificate valid for one hour.
+// NewTLSPair is SelfSigned for tests: it fails t on error.
 func NewTLSPair(t testing.TB) *TLSPair {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p, err := SelfSigned()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return p
+}
+
+// SelfSigned makes a fresh ECDSA P-256 certificate valid for one hour.
+func SelfSigned() (*TLSPair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -42,11 +51,11 @@ func NewTLSPair(t testing.TB) *TLSPair {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(leaf)
@@ -54,7 +63,7 @@ func NewTLSPair(t testing.TB) *TLSPair {
 		Cert:  tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
 		Roots: roots,
 		DER:   der,
-	}
+	}, nil
 }
 
 // ServerConfig returns a server config offering h2 and http/1.1 by ALPN.
