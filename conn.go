@@ -60,7 +60,7 @@ func (c *Conn) opError(op string, err error) error {
 // Read reads data from the connection, as net.Conn.Read.
 func (c *Conn) Read(p []byte) (int, error) {
 	if c.idle.phase.Load() != phaseOff {
-		if n, err, done := c.idleRead(p); done {
+		if n, done, err := c.idleRead(p); done {
 			return n, err
 		}
 	}

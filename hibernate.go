@@ -167,7 +167,7 @@ func classifyRequestLine(head []byte) int32 {
 
 // idleRead runs a Read made while the rule is armed. done is false when the
 // caller should do a plain read instead.
-func (c *Conn) idleRead(p []byte) (n int, err error, done bool) {
+func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	s := &c.idle
 	s.mu.Lock()
 	grace := c.ln.idleGrace
@@ -176,7 +176,7 @@ func (c *Conn) idleRead(p []byte) (n int, err error, done bool) {
 		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
 		s.setPhase(phaseOff)
 		s.mu.Unlock()
-		return 0, nil, false
+		return 0, false, nil
 	}
 	s.setPhase(phaseGrace)
 	c.file.SetReadDeadline(graceEnd)
@@ -192,15 +192,15 @@ func (c *Conn) idleRead(p []byte) (n int, err error, done bool) {
 	if s.phase.Load() == phaseGrace {
 		if n == 0 && isTimeout(err) && !c.ln.closed.Load() {
 			s.setPhase(phaseParkPending)
-			return 0, io.EOF, true
+			return 0, true, io.EOF
 		}
 		s.setPhase(phaseOff)
 	}
 	if n == 0 && isTimeout(err) && (s.readDeadline.IsZero() || time.Now().Before(s.readDeadline)) {
 		// Our grace timer fired, not the caller's deadline: read again.
-		return 0, nil, false
+		return 0, false, nil
 	}
-	return n, c.opError("read", err), true
+	return n, true, c.opError("read", err)
 }
 
 // park hands the socket of a Conn that net/http closed at idle to the

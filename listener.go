@@ -37,16 +37,21 @@ type Listener struct {
 	keepAlive time.Duration
 	idleGrace time.Duration // <= 0: hibernation off
 
-	closed   atomic.Bool
-	done     chan struct{} // closed by Close
+	closed atomic.Bool
+	done   chan struct{} // closed by Close
+
+	// acceptMu admits one Accept call at a time, as std's fd read lock
+	// does. The fields below assume that single caller: with two, one could
+	// set drained after the other had consumed the edge that cleared it,
+	// and a pending connection would wait for the next edge.
+	acceptMu sync.Mutex
 	incoming chan struct{} // the listening socket became readable
 	// drained is set when accept returned EAGAIN and no readiness edge has
 	// been consumed since: Accept then waits instead of making a syscall
 	// that would fail again. An edge always arrives through incoming, so
 	// the flag can only skip a useless attempt, never a connection.
 	drained atomic.Bool
-	waiters atomic.Int32  // Accept calls waiting for a signal
-	turn    atomic.Uint32 // alternates Accept's two sources
+	turn    uint32 // alternates Accept's two sources
 	loops   []*pollLoop
 	lot     parkingLot
 	stats   listenerStats
@@ -236,6 +241,8 @@ func (l *Listener) signal(ch chan struct{}) {
 // not return the error, and does not spin: it backs off (5 ms doubling to
 // 1 s) and retries, while woken connections are still handed out.
 func (l *Listener) Accept() (net.Conn, error) {
+	l.acceptMu.Lock()
+	defer l.acceptMu.Unlock()
 	var backoff time.Duration
 	for {
 		if l.closed.Load() {
@@ -248,14 +255,12 @@ func (l *Listener) Accept() (net.Conn, error) {
 		case err == nil: // a woken socket whose peer had gone: try again
 		case err == unix.EAGAIN:
 			backoff = 0
-			l.waiters.Add(1)
 			select {
 			case <-l.incoming:
 				l.drained.Store(false)
 			case <-l.lot.woken:
 			case <-l.done:
 			}
-			l.waiters.Add(-1)
 		case err == unix.EINTR || err == unix.ECONNABORTED:
 		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
@@ -278,7 +283,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 // returns the kernel's accept error (EAGAIN: nothing pending) when both
 // sources are empty, and (nil, nil) when a woken socket turned out dead.
 func (l *Listener) next() (*Conn, error) {
-	wokenFirst := l.turn.Add(1)%2 == 0
+	l.turn++
+	wokenFirst := l.turn%2 == 0
 	if wokenFirst {
 		if fd, peer, ok := l.lot.take(); ok {
 			return l.wake(fd, peer), nil
@@ -314,9 +320,6 @@ func (l *Listener) acceptNew() (*Conn, error) {
 	}
 	if err != nil {
 		return nil, err
-	}
-	if l.waiters.Load() > 0 {
-		l.signal(l.incoming) // more may be pending: let another caller try
 	}
 	if l.network != "unix" {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -366,10 +369,10 @@ func (l *Listener) Close() error {
 		return l.opError("close", net.ErrClosed)
 	}
 	close(l.done)
+	l.lot.close() // first: parks from now on close their socket at once
 	for _, lp := range l.loops {
 		lp.shutdown()
 	}
-	l.lot.close()
 	l.fdmu.Lock()
 	err := unix.Close(l.fd)
 	l.fdmu.Unlock()

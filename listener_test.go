@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -220,4 +221,68 @@ func leakClient(addr string, pause bool) error {
 		}
 	}
 	return nil
+}
+
+// Several goroutines may call Accept on one net.Listener. Every connection
+// must be accepted promptly however the callers interleave: with two callers
+// the drained flag once let a connection wait in the backlog for the next
+// edge (found in review; Accept now admits one caller at a time, as std's
+// does). More Ps than cores and busy goroutines make OS preemption between
+// accept4 and the flag's update likely; each client waits up to 5 s, far
+// beyond any scheduling delay, for the server's byte.
+func TestListenerConcurrentAcceptCallers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	stop := make(chan struct{})
+	var busy sync.WaitGroup
+	for range 3 {
+		busy.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		})
+	}
+	defer busy.Wait()
+	defer close(stop)
+
+	end := time.Now().Add(15 * time.Second)
+	var total atomic.Int64
+	var clients sync.WaitGroup
+	for range 4 {
+		ln := listenTest(t, ListenConfig{})
+		for range 6 {
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					c.Write([]byte{1})
+					c.Close()
+				}
+			}()
+		}
+		clients.Go(func() {
+			b := make([]byte, 1)
+			for i := 0; i < 25000 && time.Now().Before(end) && !t.Failed(); i++ {
+				c, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					t.Errorf("dial: %v", err)
+					return
+				}
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(b); err != nil {
+					t.Errorf("connection %d: no byte from the server (%v); stats %+v", i, err, ln.Stats())
+				}
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+				total.Add(1)
+			}
+		})
+	}
+	clients.Wait()
+	t.Logf("%d connections, 6 Accept callers per listener", total.Load())
 }

@@ -104,13 +104,14 @@ func (p *parkingLot) park(fd int, deadline time.Time, peer peerAddr) {
 		s.deadline = deadline.UnixNano()
 		p.pushExpiry(fd)
 	}
-	p.ln.stats.parks.Add(1)
 	p.ln.stats.parked.Add(1)
 	// Adding a socket that is already readable (data or FIN that raced the
 	// park) reports it at once, on epoll and kqueue alike: nothing to check.
 	if err := p.pollerFor(fd).Add(fd, poller.MakeKey(fd, s.gen), poller.Readable); err != nil {
 		p.releaseLocked(fd)
+		return
 	}
+	p.ln.stats.parks.Add(1) // under mu: no wake or expiry of this park can count first
 }
 
 // onReadable handles a poller event for a parked socket. Without a hangup,
