@@ -93,7 +93,7 @@ func (c *Conn) SetWriteBuffer(bytes int) error {
 func (c *Conn) File() (*os.File, error) {
 	var nfd int
 	err := c.control("dup", func(fd int) (err error) {
-		nfd, err = dupCloexec(fd)
+		nfd, err = sock.DupCloexec(fd)
 		return err
 	})
 	if err != nil {
@@ -101,11 +101,6 @@ func (c *Conn) File() (*os.File, error) {
 	}
 	c.idle.disable()
 	return os.NewFile(uintptr(nfd), "pollnet-conn"), nil
-}
-
-// dupCloexec duplicates fd with close-on-exec set.
-func dupCloexec(fd int) (int, error) {
-	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 }
 
 func boolInt(b bool) int {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +22,7 @@ func (l *Listener) File() (*os.File, error) {
 	if l.closed.Load() {
 		return nil, l.opError("file", net.ErrClosed)
 	}
-	fd, err := dupCloexec(l.fd)
+	fd, err := sock.DupCloexec(l.fd)
 	if err != nil {
 		return nil, l.opError("file", os.NewSyscallError("dup", err))
 	}
@@ -38,7 +39,7 @@ func (lc *ListenConfig) FileListener(f *os.File) (*Listener, error) {
 	}
 	fd := -1
 	var ferr error
-	rc.Control(func(sfd uintptr) { fd, ferr = dupCloexec(int(sfd)) })
+	rc.Control(func(sfd uintptr) { fd, ferr = sock.DupCloexec(int(sfd)) })
 	if ferr != nil {
 		return nil, &net.OpError{Op: "file", Net: "file+net", Err: os.NewSyscallError("dup", ferr)}
 	}

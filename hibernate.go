@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pollnet/pollnet/internal/sock"
 )
 
 // The hibernation rule (DESIGN.md section 2).
@@ -210,7 +212,7 @@ func (c *Conn) park(deadline time.Time) {
 	nfd := -1
 	if rc, err := c.file.SyscallConn(); err == nil {
 		rc.Control(func(fd uintptr) {
-			if d, err := dupCloexec(int(fd)); err == nil {
+			if d, err := sock.DupCloexec(int(fd)); err == nil {
 				nfd = d
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pollnet/pollnet/internal/poller"
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +19,7 @@ import (
 type waiter struct{ f *os.File }
 
 func newWaiter(p *poller.Poller) (waiter, error) {
-	fd, err := dupCloexec(p.Fd())
+	fd, err := sock.DupCloexec(p.Fd())
 	if err != nil {
 		return waiter{}, err
 	}

@@ -74,37 +74,47 @@ func (a *acceptor) run() {
 		if a.quit.Load() {
 			return
 		}
-		// A wake-up, an edge or a backoff timeout: try every listener.
+		// A wake-up, an edge or a backoff timeout: try every listener. The
+		// backoff is the engine's, not a listener's: one listener out of
+		// descriptors keeps it, whatever the others report, because the
+		// edge of the connection it left pending is already consumed.
+		retry := false
 		for _, ln := range a.eng.listeners {
-			a.acceptAll(ln)
+			if a.acceptAll(ln) {
+				retry = true
+			}
+		}
+		if retry {
+			a.backoff = min(max(2*a.backoff, backoffMin), backoffMax)
+		} else {
+			a.backoff = 0
 		}
 	}
 }
 
-func (a *acceptor) acceptAll(ln *listener) {
+// acceptAll accepts until ln's backlog is empty. It reports true when it
+// stopped on an error that needs a retry later (out of descriptors).
+func (a *acceptor) acceptAll(ln *listener) (retry bool) {
 	for !a.quit.Load() {
 		nfd, sa, err := sysAccept(ln.fd)
 		switch err {
 		case nil:
-			a.backoff = 0
 			a.dispatch(ln, nfd, sa)
 			continue
 		case unix.EAGAIN:
-			a.backoff = 0
-			return
+			return false
 		case unix.EINTR, unix.ECONNABORTED, unix.ECONNRESET, unix.EPROTO:
 			continue
 		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
 			acceptErrors.Add(1)
-			a.backoff = min(max(2*a.backoff, backoffMin), backoffMax)
-			a.eng.logf("warn", "gnet: accept: %v; retrying in %v", err, a.backoff)
-			return
+			a.eng.logf("warn", "gnet: accept: %v; retrying after a backoff", err)
+			return true
 		default:
 			a.eng.logf("error", "gnet: accept: %v", err)
-			a.backoff = min(max(2*a.backoff, backoffMin), backoffMax)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 func (a *acceptor) dispatch(ln *listener, fd int, sa syscall.Sockaddr) {

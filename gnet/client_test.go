@@ -4,10 +4,14 @@ package gnet
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type clientH struct {
@@ -96,4 +100,69 @@ func recvAll(t *testing.T, ch chan string, n int) string {
 		s += <-ch
 	}
 	return s
+}
+
+// registerAtBoot calls Register from OnBoot and then shuts the engine down.
+type registerAtBoot struct {
+	BuiltinEventEngine
+	addr net.Addr
+	res  <-chan RegisteredResult
+	err  error
+}
+
+func (b *registerAtBoot) OnBoot(e Engine) Action {
+	b.res, b.err = e.Register(NewNetAddrContext(context.Background(), b.addr))
+	return Shutdown
+}
+
+// gatedAddr holds up a dial (net.Dial asks for String) until gate closes.
+type gatedAddr struct {
+	net.Addr
+	gate chan struct{}
+}
+
+func (g gatedAddr) String() string { <-g.gate; return g.Addr.String() }
+
+// TestRegisterAfterBootShutdown: a Register made in OnBoot that dials only
+// after Run returned (OnBoot said Shutdown) gets an error result, and its
+// wake-up never writes into a descriptor the program opened meanwhile
+// (found in review: the loops' queues stayed open after their pollers
+// closed, so the result never came and 8 bytes landed in a reused fd).
+func TestRegisterAfterBootShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	gate := make(chan struct{})
+	h := &registerAtBoot{addr: gatedAddr{ln.Addr(), gate}}
+	if err := Run(h, "tcp://"+freeAddr(t)); err != nil {
+		t.Fatal(err)
+	}
+	if h.err != nil {
+		t.Fatalf("Register in OnBoot: %v", h.err)
+	}
+	var files []*os.File // likely to reuse the engine's descriptor numbers
+	for i := range 16 {
+		f, err := os.Create(filepath.Join(t.TempDir(), fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		files = append(files, f)
+	}
+	close(gate)
+	select {
+	case r := <-h.res:
+		if r.Err == nil {
+			t.Errorf("Register after shutdown succeeded: %v", r.Conn)
+		}
+	case <-time.After(long):
+		t.Fatal("Register's result never arrived")
+	}
+	for _, f := range files {
+		if st, err := f.Stat(); err != nil || st.Size() != 0 {
+			t.Errorf("%s, opened after Run returned: size %d (%v)", f.Name(), st.Size(), err)
+		}
+	}
 }

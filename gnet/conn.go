@@ -10,21 +10,21 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 )
 
 // Connection state bits (conn.flags). Loop-only.
 const (
-	fOpen        uint16 = 1 << iota // OnOpen has fired
-	fClosing                        // Close requested; output still draining, no more reads
-	fClosed                         // OnClose has fired, fd closed
-	fPaused                         // reading paused: output above the high-water mark
-	fReadPending                    // an edge arrived while paused
-	fInBacklog                      // queued in the loop's backlog
-	fHup                            // the poller reported a hangup
-	fWantWrite                      // Writable interest is registered
-	fUnix                           // AF_UNIX socket
+	fOpen      uint16 = 1 << iota // OnOpen has fired
+	fClosing                      // Close requested; output still draining, input dropped
+	fClosed                       // OnClose has fired, fd closed
+	fPaused                       // reading paused: output above the high-water mark
+	fInBacklog                    // queued in the loop's backlog
+	fHup                          // the poller reported a hangup
+	fWantWrite                    // Writable interest is registered
+	fUnix                         // AF_UNIX socket
 )
 
 // sockClosed is the top bit of conn.sock; the other bits count socket-option
@@ -100,7 +100,7 @@ func connFromNetConn(l *eventloop, nc net.Conn) (*conn, error) {
 	}
 	nfd := -1
 	var derr error
-	if err := rc.Control(func(fd uintptr) { nfd, derr = dupFd(int(fd)) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { nfd, derr = sock.DupCloexec(int(fd)) }); err != nil {
 		return nil, err
 	}
 	if derr != nil {
@@ -312,7 +312,7 @@ func (c *conn) Fd() int { return int(c.fd) }
 
 // Dup returns a duplicate of the descriptor.
 func (c *conn) Dup() (fd int, err error) {
-	err = c.withFd(func(f int) error { fd, err = dupFd(f); return err })
+	err = c.withFd(func(f int) error { fd, err = sock.DupCloexec(f); return err })
 	if err != nil {
 		return -1, err
 	}
@@ -342,7 +342,7 @@ func (c *conn) SetLinger(secs int) error {
 
 // SetNoDelay sets TCP_NODELAY.
 func (c *conn) SetNoDelay(noDelay bool) error {
-	if c.flags0Unix() {
+	if c.isUnixSocket() {
 		return ErrUnsupportedOp
 	}
 	v := 0
@@ -354,7 +354,7 @@ func (c *conn) SetNoDelay(noDelay bool) error {
 
 // SetKeepAlivePeriod turns keep-alive on with period d.
 func (c *conn) SetKeepAlivePeriod(d time.Duration) error {
-	if c.flags0Unix() {
+	if c.isUnixSocket() {
 		return ErrUnsupportedOp
 	}
 	return c.withFd(func(fd int) error { return setKeepAlive(fd, true, d, d/5, 5) })
@@ -362,14 +362,15 @@ func (c *conn) SetKeepAlivePeriod(d time.Duration) error {
 
 // SetKeepAlive sets keep-alive with idle time, interval and probe count.
 func (c *conn) SetKeepAlive(enabled bool, idle, intvl time.Duration, cnt int) error {
-	if c.flags0Unix() {
+	if c.isUnixSocket() {
 		return ErrUnsupportedOp
 	}
 	return c.withFd(func(fd int) error { return setKeepAlive(fd, enabled, idle, intvl, cnt) })
 }
 
-// flags0Unix reports whether c is a unix socket, from immutable state.
-func (c *conn) flags0Unix() bool {
+// isUnixSocket reports whether c is a unix socket. Unlike fUnix (flags
+// are loop-only) it reads immutable state, so any goroutine may call it.
+func (c *conn) isUnixSocket() bool {
 	_, ok := c.ad.laddr.(*net.UnixAddr)
 	return ok
 }

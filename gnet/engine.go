@@ -13,8 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // engine is one server (Run/Rotate) or client (NewClient) instance.
@@ -99,13 +97,13 @@ func (eng *engine) dup() (int, error) {
 	if len(eng.listeners) != 1 {
 		return -1, ErrUnsupportedOp
 	}
-	return dupFd(eng.listeners[0].fd)
+	return eng.listeners[0].dup()
 }
 
 func (eng *engine) dupListener(network, addr string) (int, error) {
 	for _, ln := range eng.listeners {
 		if ln.network == network && ln.address == addr {
-			return dupFd(ln.fd)
+			return ln.dup()
 		}
 	}
 	return -1, ErrInvalidNetworkAddress
@@ -166,6 +164,12 @@ func (eng *engine) makeLoops() error {
 
 func (eng *engine) closeLoops() {
 	for _, l := range eng.loops {
+		// A loop that never ran (OnBoot returned Shutdown, or start-up
+		// failed) has not exited: its exit closes the task queue (tasks
+		// posted meanwhile run and see the shutdown) before the poller's
+		// descriptors go. After run, exit has nothing left to do.
+		l.stopReq.Store(true)
+		l.exit()
 		l.p.Close()
 	}
 }
@@ -393,13 +397,4 @@ func (eng *engine) enrollClient(nc net.Conn, ctx any) (Conn, error) {
 	}
 	l := eng.lb.next(nc.RemoteAddr())
 	return l.enrollSync(nc, ctx)
-}
-
-func dupFd(fd int) (int, error) {
-	nfd, err := unix.Dup(fd)
-	if err != nil {
-		return -1, err
-	}
-	unix.CloseOnExec(nfd)
-	return nfd, nil
 }

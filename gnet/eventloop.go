@@ -44,7 +44,12 @@ type eventloop struct {
 	backlog, backlog2 []*conn
 	timers            timerHeap
 	iov               [][]byte // scratch for writev
-	drain             []byte   // scratch for input discarded at close
+	drain             []byte   // scratch for input dropped at close (linger.go)
+
+	// lingering: sockets of closed connections waiting for the peer's end
+	// of stream (linger.go), by fd; lingerQ: the same in deadline order.
+	lingering map[int]lingerEntry
+	lingerQ   []lingerDue
 
 	stopReq atomic.Bool
 	qmu     sync.Mutex
@@ -137,8 +142,8 @@ func (l *eventloop) run() {
 		timeout := time.Duration(-1)
 		if busy || len(l.backlog) > 0 {
 			timeout = 0
-		} else if len(l.timers) > 0 {
-			timeout = max(0, time.Duration(l.timers[0].when-time.Now().UnixNano()))
+		} else if next := l.nextExpiry(); next != 0 {
+			timeout = max(0, time.Duration(next-time.Now().UnixNano()))
 		}
 		n, err := l.p.Wait(l.events, timeout)
 		if err != nil {
@@ -152,6 +157,7 @@ func (l *eventloop) run() {
 		l.runTasks()
 		l.serveBacklog()
 		l.fireTimers()
+		l.expireLingers()
 		if n > 0 {
 			busy = true
 		} else if busy {
@@ -191,7 +197,17 @@ func (l *eventloop) exit() {
 			}
 		}
 	}
+	l.closeLingering()
 	l.backlog, l.backlog2, l.timers, l.conns = nil, nil, nil, nil
+}
+
+// nextExpiry is the loop's next deadline (a timer or a linger), 0 if none.
+func (l *eventloop) nextExpiry() int64 {
+	next := l.nextLingerExpiry()
+	if len(l.timers) > 0 && (next == 0 || l.timers[0].when < next) {
+		next = l.timers[0].when
+	}
+	return next
 }
 
 func (l *eventloop) dispatch(ev poller.Event) {
@@ -200,7 +216,11 @@ func (l *eventloop) dispatch(ev poller.Event) {
 		return
 	}
 	c := l.conns[fd]
-	if c == nil || c.gen != gen { // stale event for a closed (maybe reused) fd
+	if c == nil {
+		l.lingerEvent(fd, gen) // or a stale event for a closed fd
+		return
+	}
+	if c.gen != gen { // stale event for a closed fd whose number is reused
 		return
 	}
 	if ev.Hangup {
@@ -213,30 +233,33 @@ func (l *eventloop) dispatch(ev poller.Event) {
 		}
 	}
 	if ev.Ready&poller.Readable != 0 {
-		if c.flags&fClosing != 0 {
-			// Reads are over; a hangup is noticed by the next write.
-			if c.flags&fHup != 0 && c.out != nil {
-				l.flush(c)
-			}
-			return
-		}
 		l.read(c)
+		// A closing connection's hangup is noticed by the next write.
+		if c.flags&(fClosing|fClosed|fHup) == fClosing|fHup && c.out != nil {
+			l.flush(c)
+		}
 	}
 }
 
 // read reads from c until EAGAIN, a short read (the receive queue was empty
 // at that moment, so new data will raise a new edge), or the budget runs
 // out. A connection cut off by the budget goes to the backlog, because the
-// edge it had is consumed and no new one may come.
+// edge it had is consumed and no new one may come. A closing connection's
+// input is dropped instead (linger.go says why).
 func (l *eventloop) read(c *conn) {
 	budget := l.budget
 	for {
-		if c.flags&(fClosing|fClosed) != 0 {
+		if c.flags&fClosed != 0 {
+			return
+		}
+		if c.flags&fClosing != 0 {
+			if l.dropInput(int(c.fd)) {
+				c.flags |= fHup // the peer is gone or done: the next write tells
+			}
 			return
 		}
 		if c.flags&fPaused != 0 {
-			c.flags |= fReadPending
-			return
+			return // resumed through the backlog once output drains
 		}
 		n, err := unix.Read(int(c.fd), l.buf)
 		if n > 0 {
@@ -378,6 +401,7 @@ func (l *eventloop) closeConn(c *conn, err error, graceful bool) {
 		if c.out != nil {
 			c.flags |= fClosing
 			c.ext().closeErr = err
+			l.toBacklog(c) // drop input already queued: no new edge may come
 			return
 		}
 	}
@@ -393,7 +417,9 @@ func (l *eventloop) finish(c *conn, err error) {
 		err = c.x.closeErr
 	}
 	if c.out != nil && err == nil { // best effort (shutdown, deadlines): no blocking
-		c.writeOut(l)
+		if c.writeOut(l) == nil && c.out.n == 0 {
+			c.releaseOutbound()
+		}
 	}
 	c.flags |= fClosed
 	fd := int(c.fd)
@@ -401,24 +427,16 @@ func (l *eventloop) finish(c *conn, err error) {
 	l.count.Add(-1)
 	l.load.Add(-1)
 	l.unschedule(c)
-	l.p.Remove(fd)
 	action := l.h.OnClose(c, err)
 	c.sockClose()
 	if err == nil && c.out == nil && c.flags&fUnix == 0 {
-		// Output is complete: send FIN now, then swallow input already
-		// queued, so that close(2) does not answer it with a reset that could
-		// destroy our last bytes in flight.
+		// Output is complete: FIN, then linger until the peer has read it.
 		unix.Shutdown(fd, unix.SHUT_WR)
-		if l.drain == nil {
-			l.drain = make([]byte, 4096)
-		}
-		for range 4 { // not into l.buf: an OnTraffic in progress may hold it
-			if n, _ := unix.Read(fd, l.drain); n <= 0 {
-				break
-			}
-		}
+		l.linger(fd, c.gen)
+	} else {
+		l.p.Remove(fd)
+		unix.Close(fd)
 	}
-	unix.Close(fd)
 	if l.curConn != c { // OnTraffic of c may still hold slices of c.in
 		c.releaseInbound()
 	}

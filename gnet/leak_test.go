@@ -3,14 +3,13 @@
 package gnet
 
 import (
-	"syscall"
-
-	"github.com/pollnet/pollnet/internal/sock"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,6 +87,53 @@ func TestEMFILEBackoff(t *testing.T) {
 		c.Close()
 	}
 	if err := s.stop(); err != nil { // before the deferred hook restore
+		t.Fatal(err)
+	}
+}
+
+// bootNotifier is an echo engine that hands out its Engine at boot.
+type bootNotifier struct {
+	echo
+	booted chan Engine
+}
+
+func (b *bootNotifier) OnBoot(e Engine) Action { b.booted <- e; return None }
+
+// TestEMFILEBackoffManyListeners: an EMFILE on one listener keeps the
+// engine's backoff even when another listener reports EAGAIN in the same
+// round (found in review: the second listener reset it, and the connection
+// whose edge was consumed waited for a new one).
+func TestEMFILEBackoffManyListeners(t *testing.T) {
+	a0, a1 := freeAddr(t), freeAddr(t)
+	var failsLeft atomic.Int32
+	failsLeft.Store(1)
+	var fd0 atomic.Int64
+	fd0.Store(-1)
+	sysAccept = func(fd int) (int, syscall.Sockaddr, error) {
+		if int64(fd) == fd0.Load() && failsLeft.Add(-1) >= 0 {
+			return -1, nil, unix.EMFILE
+		}
+		return sock.Accept(fd)
+	}
+	defer func() { sysAccept = sock.Accept }()
+	h := &bootNotifier{booted: make(chan Engine, 1)}
+	done := make(chan error, 1)
+	go func() { done <- Rotate(h, []string{"tcp://" + a0, "tcp://" + a1}) }()
+	e := <-h.booted
+	fd0.Store(int64(e.eng.listeners[0].fd))
+	c, err := net.Dial("tcp", a0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	wait(t, "the connection refused once by EMFILE to open", func() bool { return h.opened.Load() == 1 })
+	if failsLeft.Load() >= 0 {
+		t.Fatal("no EMFILE was injected")
+	}
+	if err := e.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 }

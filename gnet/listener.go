@@ -20,7 +20,11 @@ type listener struct {
 	addr             net.Addr
 	ad               *connAddrs // shared by the connections it accepts
 	unix             bool
-	closeOnce        sync.Once
+
+	// mu orders dup (Engine.Dup, from any goroutine) against close: a
+	// duplicate is never taken of a closed, possibly reused, fd number.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // openListener creates, binds and listens. For unix sockets an existing
@@ -119,12 +123,26 @@ func openListener(network, address string, o *Options) (*listener, error) {
 }
 
 func (ln *listener) close() {
-	ln.closeOnce.Do(func() {
-		unix.Close(ln.fd)
-		if ln.unix {
-			os.RemoveAll(ln.address)
-		}
-	})
+	ln.mu.Lock()
+	defer ln.mu.Unlock()
+	if ln.closed {
+		return
+	}
+	ln.closed = true
+	unix.Close(ln.fd)
+	if ln.unix {
+		os.RemoveAll(ln.address)
+	}
+}
+
+// dup returns a close-on-exec duplicate of the listening socket.
+func (ln *listener) dup() (int, error) {
+	ln.mu.RLock()
+	defer ln.mu.RUnlock()
+	if ln.closed {
+		return -1, ErrEngineInShutdown
+	}
+	return sock.DupCloexec(ln.fd)
 }
 
 func sockaddrToTCP(sa unix.Sockaddr) *net.TCPAddr {

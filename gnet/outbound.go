@@ -166,6 +166,9 @@ func (c *conn) write(p []byte, bs [][]byte) (int, error) {
 		c.out.append(b, chunk)
 	}
 	l.wantWrite(c, true)
+	if c.flags&fClosed != 0 { // the poller refused the change: c is closed
+		return 0, net.ErrClosed
+	}
 	if c.out.n > l.eng.opts.WriteHighWaterMark && c.flags&fClosing == 0 {
 		c.flags |= fPaused
 	}
@@ -227,7 +230,7 @@ func (l *eventloop) flush(c *conn) {
 		}
 	}
 	if c.flags&fPaused != 0 && c.pending() <= l.eng.opts.WriteLowWaterMark {
-		c.flags &^= fPaused | fReadPending
+		c.flags &^= fPaused
 		l.toBacklog(c) // edges that came while paused were consumed
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pollnet/pollnet/compat_test/internal/compat"
 	"golang.org/x/net/http2"
+
 	//lint:ignore SA1019 curl --http2 on http:// uses the h2c Upgrade, which only x/net h2c serves
 	"golang.org/x/net/http2/h2c"
 )
