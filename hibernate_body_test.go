@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -199,10 +201,21 @@ func TestHibernateUnreadBodyDiscarded(t *testing.T) {
 // arrives, and the connection parks afterwards.
 func TestHibernateSlowReaderLargeResponse(t *testing.T) {
 	big := randomBytes(8<<20, 4)
+	var writing atomic.Bool
 	mux := hibMux()
-	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) { w.Write(big) })
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		writing.Store(true)
+		w.Write(big)
+		writing.Store(false)
+	})
 	ln, _ := serveTest(t, hibConfig(), mux, nil)
 	c := dialRaw(t, ln.Addr())
+	// A fixed receive buffer: autotuned, it may grow to tcp_rmem's maximum
+	// (32 MiB here) and take the whole response, and the server would not
+	// be blocked in Write at all.
+	if err := c.conn.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
 	for round := range 2 {
 		c.write(getRequest("/big"))
 		resp, err := http.ReadResponse(c.br, &http.Request{Method: "GET"})
@@ -214,6 +227,9 @@ func TestHibernateSlowReaderLargeResponse(t *testing.T) {
 			t.Fatal(err)
 		}
 		idleNoPark(t, ln, "server blocked writing a response")
+		if !writing.Load() {
+			t.Fatal("the handler's Write returned while the client did not read: the kernel buffered the whole response, the test proves nothing")
+		}
 		if _, err := io.ReadFull(resp.Body, got[1<<20:]); err != nil {
 			t.Fatal(err)
 		}
