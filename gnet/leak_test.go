@@ -3,6 +3,7 @@
 package gnet
 
 import (
+	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -136,4 +137,43 @@ func TestEMFILEBackoffManyListeners(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLingerEnds: after a server-side Close, the socket lingers only until
+// the peer's end of stream, or lingerTimeout for a peer that never closes;
+// either way its descriptor goes, while the engine keeps running.
+func TestLingerEnds(t *testing.T) {
+	h := &bigWriter{size: 1, closed: make(chan error, 20)}
+	s := startServer(t, h, "tcp")
+	defer s.stop()
+	fd0 := countFDs()
+	var polite, silent []net.Conn
+	for i := range 20 {
+		c := s.dial()
+		c.Write([]byte("x"))
+		readFull(t, c, 1)
+		c.SetReadDeadline(time.Now().Add(long))
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Fatalf("after the reply: %d, %v; want EOF", n, err)
+		}
+		if i%2 == 0 {
+			polite = append(polite, c)
+		} else {
+			silent = append(silent, c)
+		}
+	}
+	start := time.Now()
+	for _, c := range polite {
+		c.Close()
+	}
+	// Left: the silent clients' sockets and the server's, lingering.
+	wait(t, "polite peers' sockets to close", func() bool { return countFDs() <= fd0+20 })
+	wait(t, "lingering sockets to time out", func() bool { return countFDs() <= fd0+10 })
+	if d := time.Since(start); d < lingerTimeout/2 {
+		t.Errorf("silent peers' sockets closed after %v, before the linger time (%v)", d, lingerTimeout)
+	}
+	for _, c := range silent {
+		c.Close()
+	}
+	wait(t, "descriptors", func() bool { return countFDs() <= fd0 })
 }
