@@ -223,7 +223,9 @@ type Conn interface {
 	// delivered) and then calls callback on the loop.
 	CloseWithCallback(callback AsyncCallback) error
 	// Close closes the connection after its pending output is delivered
-	// (flush, then FIN). OnClose fires once, when the socket is closed.
+	// (flush, then FIN). Input not yet read is dropped. OnClose fires once,
+	// when the output is written; the socket then lingers until the peer
+	// ends its stream (at most 2 s), so the kernel never resets it.
 	Close() error
 	// SetDeadline sets both the read and the write deadline.
 	SetDeadline(time.Time) error
