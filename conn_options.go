@@ -91,16 +91,30 @@ func (c *Conn) SetWriteBuffer(bytes int) error {
 // File returns a copy of the socket as an *os.File,
 // as *net.TCPConn.File does. Closing one does not affect the other.
 func (c *Conn) File() (*os.File, error) {
-	var nfd int
-	err := c.control("dup", func(fd int) (err error) {
-		nfd, err = sock.DupCloexec(fd)
-		return err
-	})
+	nfd, err := c.dup()
 	if err != nil {
 		return nil, err
 	}
 	c.idle.disable()
 	return os.NewFile(uintptr(nfd), "pollnet-conn"), nil
+}
+
+// dup returns a close-on-exec duplicate of the socket's descriptor.
+func (c *Conn) dup() (nfd int, err error) {
+	err = c.control("dup", func(fd int) (err error) {
+		nfd, err = sock.DupCloexec(fd)
+		return err
+	})
+	return nfd, err
+}
+
+// setTCPOptions gives a new TCP connection std's defaults: no Nagle delay,
+// and keep-alive probes every keepAlive unless it is negative.
+func setTCPOptions(fd int, keepAlive time.Duration) {
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if keepAlive >= 0 {
+		setKeepAliveConfig(fd, net.KeepAliveConfig{Enable: true, Idle: keepAlive, Interval: keepAlive})
+	}
 }
 
 func boolInt(b bool) int {

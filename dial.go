@@ -44,26 +44,14 @@ func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, erro
 	default:
 		return nil, errUnsupportedNetwork
 	}
-	host, portStr, err := net.SplitHostPort(address)
+	// As net.Dial: no host means the local system.
+	unspecified := netip.IPv4Unspecified()
+	if network == "tcp6" {
+		unspecified = netip.IPv6Unspecified()
+	}
+	ips, port, err := resolveTCP(ctx, d.Resolver, network, address, unspecified)
 	if err != nil {
 		return nil, err
-	}
-	port, err := net.DefaultResolver.LookupPort(ctx, network, portStr)
-	if err != nil {
-		return nil, err
-	}
-	var ips []netip.Addr
-	switch ip, perr := netip.ParseAddr(host); {
-	case host == "" && network == "tcp6":
-		ips = []netip.Addr{netip.IPv6Unspecified()}
-	case host == "":
-		ips = []netip.Addr{netip.IPv4Unspecified()}
-	case perr == nil:
-		ips = []netip.Addr{ip}
-	default:
-		if ips, err = lookupIPs(ctx, d.Resolver, network, host); err != nil {
-			return nil, err
-		}
 	}
 	var firstErr error
 	for _, ip := range ips {
@@ -81,6 +69,28 @@ func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, erro
 		}
 	}
 	return nil, firstErr
+}
+
+// resolveTCP splits a tcp address into host and port and resolves both.
+// An empty host stands for unspecified; a name is looked up with r (nil:
+// net.DefaultResolver). The addresses returned are never empty.
+func resolveTCP(ctx context.Context, r *net.Resolver, network, address string, unspecified netip.Addr) ([]netip.Addr, int, error) {
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, 0, err
+	}
+	port, err := net.DefaultResolver.LookupPort(ctx, network, portStr)
+	if err != nil {
+		return nil, 0, err
+	}
+	if host == "" {
+		return []netip.Addr{unspecified}, port, nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}, port, nil
+	}
+	ips, err := lookupIPs(ctx, r, network, host)
+	return ips, port, err
 }
 
 // lookupIPs resolves host for a tcp network; the result is never empty.
@@ -128,13 +138,11 @@ func (d *Dialer) connect(ctx context.Context, network, address string, fam int, 
 		return nil, os.NewSyscallError("getpeername", err)
 	}
 	if fam != unix.AF_UNIX {
-		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		if ka := d.KeepAlive; ka >= 0 {
-			if ka == 0 {
-				ka = defaultKeepAlive
-			}
-			setKeepAliveConfig(fd, net.KeepAliveConfig{Enable: true, Idle: ka, Interval: ka})
+		ka := d.KeepAlive
+		if ka == 0 {
+			ka = defaultKeepAlive
 		}
+		setTCPOptions(fd, ka)
 	}
 	c := &Conn{file: f, network: network, laddr: toAddr(lsa), raddr: toAddr(rsa)}
 	c.idle.proto.Store(protoOther)

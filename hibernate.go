@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/pollnet/pollnet/internal/sock"
 )
 
 // The hibernation rule (DESIGN.md section 2).
@@ -209,16 +207,9 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 // listener. The Conn's own fd is closed (and leaves the runtime poller); a
 // duplicate keeps the socket open on the listener's poller.
 func (c *Conn) park(deadline time.Time) {
-	nfd := -1
-	if rc, err := c.file.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) {
-			if d, err := sock.DupCloexec(int(fd)); err == nil {
-				nfd = d
-			}
-		})
-	}
+	nfd, err := c.dup()
 	c.file.Close()
-	if nfd < 0 {
+	if err != nil {
 		c.ln.stats.open.Add(-1) // could not keep the socket: it is closed
 		return
 	}

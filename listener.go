@@ -33,8 +33,8 @@ type Listener struct {
 	fdmu      sync.RWMutex // Accept reads fd under RLock; Close closes it under Lock
 	network   string
 	addr      net.Addr
-	unlink    string // unix socket path to remove on Close
-	keepAlive time.Duration
+	unlink    string        // unix socket path to remove on Close
+	keepAlive time.Duration // of accepted TCP connections; < 0: off
 	idleGrace time.Duration // <= 0: hibernation off
 
 	closed atomic.Bool
@@ -97,12 +97,18 @@ func (lc *ListenConfig) listen(ctx context.Context, network, address string) (*L
 	case "unix":
 		fam, sa = unix.AF_UNIX, &unix.SockaddrUnix{Name: address}
 	case "tcp", "tcp4", "tcp6":
-		ip, port, err := resolveListenAddr(ctx, network, address)
+		// As net.Listen: no host means all addresses, dual-stack unless
+		// tcp4; a name means its first address.
+		unspecified := netip.IPv6Unspecified()
+		if network == "tcp4" {
+			unspecified = netip.IPv4Unspecified()
+		}
+		ips, port, err := resolveTCP(ctx, nil, network, address, unspecified)
 		if err != nil {
 			return nil, err
 		}
-		fam = family(network, ip)
-		sa = tcpSockaddr(fam, ip, port)
+		fam = family(network, ips[0])
+		sa = tcpSockaddr(fam, ips[0], port)
 	default:
 		return nil, errUnsupportedNetwork
 	}
@@ -157,34 +163,6 @@ func (lc *ListenConfig) setupListenSocket(fd, fam int, network, address string, 
 		return os.NewSyscallError("listen", err)
 	}
 	return nil
-}
-
-// resolveListenAddr splits "host:port" and resolves both, as net.Listen does
-// (an empty host is the unspecified address; a name takes its first address,
-// IPv4 first for "tcp").
-func resolveListenAddr(ctx context.Context, network, address string) (netip.Addr, int, error) {
-	host, portStr, err := net.SplitHostPort(address)
-	if err != nil {
-		return netip.Addr{}, 0, err
-	}
-	port, err := net.DefaultResolver.LookupPort(ctx, network, portStr)
-	if err != nil {
-		return netip.Addr{}, 0, err
-	}
-	if host == "" {
-		if network == "tcp4" {
-			return netip.IPv4Unspecified(), port, nil
-		}
-		return netip.IPv6Unspecified(), port, nil
-	}
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return ip, port, nil
-	}
-	ips, err := lookupIPs(ctx, nil, network, host)
-	if err != nil {
-		return netip.Addr{}, 0, err
-	}
-	return ips[0], port, nil
 }
 
 // newListener wraps a bound, listening, non-blocking socket: it starts the
@@ -322,10 +300,7 @@ func (l *Listener) acceptNew() (*Conn, error) {
 		return nil, err
 	}
 	if l.network != "unix" {
-		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		if l.keepAlive > 0 {
-			setKeepAliveConfig(fd, net.KeepAliveConfig{Enable: true, Idle: l.keepAlive, Interval: l.keepAlive})
-		}
+		setTCPOptions(fd, l.keepAlive)
 	}
 	laddr, err := l.localAddr(fd)
 	if err != nil {

@@ -176,9 +176,7 @@ func (p *parkingLot) take() (fd int, peer peerAddr, ok bool) {
 		}
 		peer = p.slots[fd].peer
 		p.slots[fd] = parkedConn{heapIdx: notInHeap}
-		if len(p.queue) > 0 {
-			p.ln.signal(p.woken) // let another Accept caller take the next one
-		} else {
+		if len(p.queue) == 0 {
 			p.queue = nil // let the backing array go
 		}
 		return fd, peer, true
