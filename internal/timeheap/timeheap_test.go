@@ -101,4 +101,3 @@ func TestHeapReleasesStorageWhenEmpty(t *testing.T) {
 		t.Fatal("Min on an empty heap reported an entry")
 	}
 }
-
