@@ -142,6 +142,10 @@ func (c *Conn) waitDetached() (waited bool, err error) {
 	w := c.waitState()
 	ch := c.idle.waitChan()
 	w.mu.Lock()
+	if c.sock.closed() {
+		w.mu.Unlock()
+		return true, net.ErrClosed
+	}
 	if w.mode != modeNone || w.closed || w.set != nil && w.set != c.hub.set {
 		w.mu.Unlock()
 		return false, nil
@@ -298,12 +302,14 @@ func (c *Conn) Close() error {
 	return c.opError("close", c.close())
 }
 
-// close ends any wait and closes the socket for good.
+// close closes the socket for good, then ends any wait. In that order: a
+// wait that starts concurrently checks the socket under the wait's lock,
+// so it either sees it closed or is ended by closing.
 func (c *Conn) close() error {
+	first, err := c.sock.close()
 	if w := c.wait.Load(); w != nil {
 		w.closing()
 	}
-	first, err := c.sock.close()
 	if !first {
 		return net.ErrClosed
 	}

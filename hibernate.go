@@ -322,6 +322,11 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 	w := c.waitState()
 	ch := s.waitChan()
 	w.mu.Lock()
+	if w.closed || c.sock.closed() { // see Conn.close
+		w.mu.Unlock()
+		s.off()
+		return 0, false, nil
+	}
 	if w.set != c.hub.set { // a Conn that waited in OnReadable before (unhijacked)
 		w.leaveSet()
 		w.set = c.hub.set

@@ -251,7 +251,9 @@ func (w *waitState) fire(why readyReason) {
 		w.fn = nil
 		w.c.sock.cancelDetach()
 		w.mu.Unlock()
-		go fn()
+		if !w.c.sock.closed() { // Close began: the wait is over, fn does not run
+			go fn()
+		}
 	case modeParked:
 		w.mode = modeNone
 		w.mu.Unlock()
