@@ -26,8 +26,8 @@ type serverSpec struct {
 // peerPackages: where each peer's main package lives, relative to the repo
 // root, and the module directory to build it in.
 var peerPackages = map[string]struct{ moduleDir, pkg string }{
-	"nbhttp":       {"bench", "./nbhttp"},
-	"gnetv2":       {"bench", "./gnetv2http"},
+	"nbhttp":       {"bench", "./peers/nbhttp"},
+	"gnetv2":       {"bench", "./peers/gnetv2http"},
 	"pollnet-gnet": {".", "./examples/gnethttp"},
 }
 
