@@ -226,9 +226,3 @@ func killAll() {
 		delete(children, c)
 	}
 }
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}

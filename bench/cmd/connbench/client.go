@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -16,39 +17,55 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/pollnet/pollnet/bench/internal/latency"
+	"github.com/pollnet/pollnet/bench/internal/procstat"
 )
 
-// The client role holds idle connections and generates load. It is driven by
-// the orchestrator through one command per line on stdin and answers with
+// The client role holds idle connections and generates load. The
+// orchestrator drives it with one command per line on stdin; it answers with
 // "PROGRESS done total" lines and one "RESULT {json}" (or "ERROR msg") line
-// per command. Idle connections cost it no goroutine and no buffer: they are
-// net.Conns in a slice, served by a bounded pool of workers.
-
-const ipBindAddressNoPort = 24 // IP_BIND_ADDRESS_NO_PORT (linux)
-
-// Commands:
+// per command. Idle connections cost it no goroutine: they sit in a slice and
+// a bounded pool of workers serves them.
 //
-//	open ADDR N      hold N idle connections to ADDR, each after one request
-//	check            one more request on every held connection
+// Commands (PROTO is http, https, ws or sse; see protocols):
+//
+//	open PROTO ADDR N   grow the held set to N connections to ADDR
+//	check               one exchange on every held connection
 //	trickle INTERVAL DURATION
-//	                 every held connection sends one request per INTERVAL,
-//	                 staggered evenly, for DURATION
-//	close            close every held connection
-//	load ADDR CONNS WARMUP DURATION
-//	                 closed-loop keep-alive load on CONNS new connections
-//	quit
+//	                    every held connection does one exchange per INTERVAL,
+//	                    staggered evenly, for DURATION
+//	sse K               read broadcast events 1..K, then "end", on every held
+//	                    SSE connection: each exactly once, in order
+//	close               close every held connection
+//	load PROTO ADDR CONNS WARMUP DURATION
+//	                    closed-loop keep-alive load on CONNS new connections
 type client struct {
 	srcs    []*net.TCPAddr
 	workers int
 	timeout time.Duration
+	caCert  string // PEM file of the servers' certificate (https)
 	out     *lineWriter
 
+	tlsOnce sync.Once
+	tlsConf *tls.Config
+	tlsErr  error
+
+	proto *protocol
 	addr  string
-	req   []byte
-	conns []net.Conn // held idle connections; nil entries failed
+	held  []*heldConn // nil entries failed
 }
 
-// openResult answers open and check.
+// heldConn is an idle connection and what the client read past its handshake.
+type heldConn struct {
+	net.Conn
+	id   int    // the connection's number, part of its WebSocket messages
+	seq  int    // exchanges done (one at a time per connection)
+	req  []byte // the HTTP request it sends (shared)
+	rest []byte // bytes read past the handshake (SSE), not yet consumed
+}
+
+// openResult answers open, check and sse.
 type openResult struct {
 	Held     int     `json:"held"`
 	OK       int     `json:"ok"`
@@ -57,18 +74,18 @@ type openResult struct {
 	Seconds  float64 `json:"seconds"`
 }
 
-// loadResult answers load and trickle.
+// loadResult answers load and trickle. Hist is the latency histogram
+// (package latency's encoding), merged by the orchestrator.
 type loadResult struct {
-	Conns    int     `json:"conns"`
-	Requests int     `json:"requests"`
-	Errors   int     `json:"errors"`
-	Skipped  int     `json:"skipped,omitempty"`
-	FirstErr string  `json:"first_err,omitempty"`
-	Seconds  float64 `json:"seconds"`
-	// ClientCPU is the client's own CPU time during the run (both modes).
-	ClientCPU float64        `json:"client_cpu_seconds"`
-	RPS       float64        `json:"rps"`
-	Latency   latencySummary `json:"latency"`
+	Conns     int     `json:"conns"`
+	Requests  int     `json:"requests"`
+	Errors    int     `json:"errors"`
+	Skipped   int     `json:"skipped,omitempty"`
+	FirstErr  string  `json:"first_err,omitempty"`
+	Seconds   float64 `json:"seconds"`
+	ClientCPU float64 `json:"client_cpu_seconds"` // the client's own CPU during the run
+	RPS       float64 `json:"rps"`
+	Hist      string  `json:"latency_histogram"`
 }
 
 type lineWriter struct {
@@ -93,8 +110,9 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	src := fs.String("src", "", "comma list of loopback source IPs")
 	workers := fs.Int("workers", 64, "concurrent workers for idle connections")
-	timeout := fs.Duration("timeout", 10*time.Second, "per-request timeout")
-	max := fs.Duration("max", 10*time.Minute, "hard upper bound on the client's lifetime")
+	timeout := fs.Duration("timeout", 10*time.Second, "per-exchange timeout")
+	caCert := fs.String("cacert", "", "PEM certificate the https servers present")
+	maxLife := fs.Duration("max", 10*time.Minute, "hard upper bound on the client's lifetime")
 	fs.String("role", "client", "")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -104,11 +122,11 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "connbench client: %v\n", err)
 		return 2
 	}
-	time.AfterFunc(*max, func() {
+	time.AfterFunc(*maxLife, func() {
 		fmt.Fprintln(os.Stderr, "connbench client: -max exceeded, exiting")
 		os.Exit(3)
 	})
-	c := &client{srcs: srcs, workers: *workers, timeout: *timeout, out: &lineWriter{w: stdout}}
+	c := &client{srcs: srcs, workers: *workers, timeout: *timeout, caCert: *caCert, out: &lineWriter{w: stdout}}
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -142,7 +160,7 @@ func parseSources(list string) ([]*net.TCPAddr, error) {
 }
 
 func (c *client) command(f []string) error {
-	argc := map[string]int{"open": 3, "check": 1, "trickle": 3, "close": 1, "load": 5}
+	argc := map[string]int{"open": 4, "check": 1, "trickle": 3, "sse": 2, "close": 1, "load": 6}
 	want, ok := argc[f[0]]
 	if !ok {
 		return fmt.Errorf("unknown command %q", f[0])
@@ -152,11 +170,15 @@ func (c *client) command(f []string) error {
 	}
 	switch f[0] {
 	case "open":
-		n, err := strconv.Atoi(f[2])
+		p, err := c.protocol(f[1])
 		if err != nil {
 			return err
 		}
-		c.out.result(c.open(f[1], n))
+		n, err := strconv.Atoi(f[3])
+		if err != nil {
+			return err
+		}
+		c.out.result(c.open(p, f[2], n))
 	case "check":
 		c.out.result(c.check())
 	case "trickle":
@@ -166,22 +188,34 @@ func (c *client) command(f []string) error {
 			return fmt.Errorf("trickle: bad durations %q %q", f[1], f[2])
 		}
 		c.out.result(c.trickle(interval, dur))
+	case "sse":
+		k, err := strconv.Atoi(f[1])
+		if err != nil || k < 0 {
+			return fmt.Errorf("sse: bad event count %q", f[1])
+		}
+		c.out.result(c.readEvents(k))
 	case "close":
 		c.closeAll()
 		c.out.result(openResult{})
 	case "load":
-		conns, err := strconv.Atoi(f[2])
-		warm, err1 := time.ParseDuration(f[3])
-		dur, err2 := time.ParseDuration(f[4])
-		if err != nil || err1 != nil || err2 != nil || conns <= 0 || dur <= 0 {
+		p, err := c.protocol(f[1])
+		if err != nil {
+			return err
+		}
+		conns, err := strconv.Atoi(f[3])
+		warm, err1 := time.ParseDuration(f[4])
+		dur, err2 := time.ParseDuration(f[5])
+		if err != nil || err1 != nil || err2 != nil || conns <= 0 || dur <= 0 || p.exchange == nil {
 			return fmt.Errorf("load: bad arguments %q", strings.Join(f[1:], " "))
 		}
-		c.out.result(c.load(f[1], conns, warm, dur))
+		c.out.result(c.load(p, f[2], conns, warm, dur))
 	}
 	return nil
 }
 
-// dial opens connection number i, spreading source addresses.
+const ipBindAddressNoPort = 24 // IP_BIND_ADDRESS_NO_PORT (linux)
+
+// dial opens TCP connection number i, spreading source addresses.
 func (c *client) dial(addr string, i int) (net.Conn, error) {
 	d := net.Dialer{Timeout: c.timeout}
 	if len(c.srcs) > 0 {
@@ -208,6 +242,29 @@ func (f *firstError) set(err error) { f.v.CompareAndSwap(nil, err.Error()) }
 func (f *firstError) get() string {
 	s, _ := f.v.Load().(string)
 	return s
+}
+
+// tally counts the outcomes of a phase over many connections.
+type tally struct {
+	ok, failed atomic.Int64
+	first      firstError
+	start      time.Time
+}
+
+func newTally() *tally { return &tally{start: time.Now()} }
+
+func (t *tally) add(err error) {
+	if err != nil {
+		t.failed.Add(1)
+		t.first.set(err)
+		return
+	}
+	t.ok.Add(1)
+}
+
+func (t *tally) result(held int) openResult {
+	return openResult{Held: held, OK: int(t.ok.Load()), Failed: int(t.failed.Load()),
+		FirstErr: t.first.get(), Seconds: time.Since(t.start).Seconds()}
 }
 
 // forEach runs f(i, buf) for i in [from, to) on workers goroutines, printing
@@ -250,106 +307,98 @@ func (c *client) forEach(from, to int, f func(i int, buf []byte)) {
 	c.out.printf("PROGRESS %d %d", to, to)
 }
 
-// open grows the held set to n connections to addr.
-func (c *client) open(addr string, n int) openResult {
-	if addr != c.addr {
+// open grows the held set to n connections of protocol p to addr (a new
+// address or protocol starts a new set).
+func (c *client) open(p *protocol, addr string, n int) openResult {
+	if addr != c.addr || p != c.proto {
 		c.closeAll()
-		c.addr = addr
-		c.req = buildRequest(addr)
+		c.addr, c.proto = addr, p
 	}
-	start := time.Now()
-	from := len(c.conns)
+	t := newTally()
+	from := len(c.held)
 	if n > from {
-		c.conns = append(c.conns, make([]net.Conn, n-from)...)
+		c.held = append(c.held, make([]*heldConn, n-from)...)
 	}
-	var ok, failed atomic.Int64
-	var first firstError
 	c.forEach(from, n, func(i int, buf []byte) {
-		conn, err := c.dial(addr, i)
+		h, err := p.connect(c, addr, i, buf)
+		t.add(err)
 		if err == nil {
-			err = roundTrip(conn, c.req, buf, c.timeout)
-			if err != nil {
-				conn.Close()
-			}
+			_ = h.SetDeadline(time.Time{})
+			c.held[i] = h
 		}
-		if err != nil {
-			failed.Add(1)
-			first.set(err)
-			return
-		}
-		_ = conn.SetDeadline(time.Time{})
-		c.conns[i] = conn
-		ok.Add(1)
 	})
-	return openResult{Held: c.held(), OK: int(ok.Load()), Failed: int(failed.Load()),
-		FirstErr: first.get(), Seconds: time.Since(start).Seconds()}
+	return t.result(c.heldCount())
 }
 
-func (c *client) held() int {
+func (c *client) heldCount() int {
 	n := 0
-	for _, conn := range c.conns {
-		if conn != nil {
+	for _, h := range c.held {
+		if h != nil {
 			n++
 		}
 	}
 	return n
 }
 
-// check sends one more request on every held connection.
+// check does one exchange on every held connection; a connection that fails
+// is closed and no longer held.
 func (c *client) check() openResult {
-	start := time.Now()
-	var ok, failed atomic.Int64
-	var first firstError
-	c.forEach(0, len(c.conns), func(i int, buf []byte) {
-		conn := c.conns[i]
-		if conn == nil {
+	t := newTally()
+	if c.proto == nil || c.proto.exchange == nil {
+		t.add(fmt.Errorf("check: no connections held, or %q has no exchange", c.protoName()))
+		return t.result(c.heldCount())
+	}
+	c.forEach(0, len(c.held), func(i int, buf []byte) {
+		h := c.held[i]
+		if h == nil {
 			return
 		}
-		if err := roundTrip(conn, c.req, buf, c.timeout); err != nil {
-			failed.Add(1)
-			first.set(fmt.Errorf("connection %d: %w", i, err))
-			conn.Close()
-			c.conns[i] = nil
+		err := c.proto.exchange(h, c.timeout, buf)
+		t.add(err)
+		if err != nil {
+			h.Close()
+			c.held[i] = nil
 			return
 		}
-		_ = conn.SetDeadline(time.Time{})
-		ok.Add(1)
+		_ = h.SetDeadline(time.Time{})
 	})
-	return openResult{Held: c.held(), OK: int(ok.Load()), Failed: int(failed.Load()),
-		FirstErr: first.get(), Seconds: time.Since(start).Seconds()}
+	return t.result(c.heldCount())
+}
+
+func (c *client) protoName() string {
+	if c.proto == nil {
+		return ""
+	}
+	return c.proto.name
 }
 
 func (c *client) closeAll() {
-	for i, conn := range c.conns {
-		if conn != nil {
-			conn.Close()
+	for i, h := range c.held {
+		if h != nil {
+			h.Close()
 		}
-		c.conns[i] = nil
+		c.held[i] = nil
 	}
-	c.conns = c.conns[:0]
+	c.held = c.held[:0]
 }
 
-// trickle: every held connection sends one request per interval, the
+// trickle: every held connection does one exchange per interval, the
 // connections' start times spread evenly over the interval.
 func (c *client) trickle(interval, dur time.Duration) loadResult {
 	var live []int
-	for i, conn := range c.conns {
-		if conn != nil {
+	for i, h := range c.held {
+		if h != nil {
 			live = append(live, i)
 		}
 	}
-	rounds := int(dur / interval)
-	if rounds < 1 {
-		rounds = 1
-	}
+	rounds := max(int(dur/interval), 1)
 	res := loadResult{Conns: len(live)}
-	if len(live) == 0 {
+	if len(live) == 0 || c.proto.exchange == nil {
 		return res
 	}
+	rec := latency.New()
 	jobs := make(chan int, 4096)
-	busy := make([]atomic.Bool, len(c.conns))
-	var mu sync.Mutex
-	var all []time.Duration
+	busy := make([]atomic.Bool, len(c.held))
 	var errs, skipped atomic.Int64
 	var first firstError
 	var wg sync.WaitGroup
@@ -358,27 +407,22 @@ func (c *client) trickle(interval, dur time.Duration) loadResult {
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 4096)
-			var lat []time.Duration
 			for i := range jobs {
-				conn := c.conns[i]
 				t0 := time.Now()
-				err := roundTrip(conn, c.req, buf, c.timeout)
+				err := c.proto.exchange(c.held[i], c.timeout, buf)
 				d := time.Since(t0)
 				if err != nil {
 					errs.Add(1)
 					first.set(err)
 				} else {
-					lat = append(lat, d)
+					rec.Record(d)
 				}
 				busy[i].Store(false)
 			}
-			mu.Lock()
-			all = append(all, lat...)
-			mu.Unlock()
 		}()
 	}
 	start := time.Now()
-	cpu0 := selfCPU()
+	cpu0, _ := procstat.CPU(0)
 	for r := 0; r < rounds; r++ {
 		for k, i := range live {
 			due := start.Add(time.Duration(r)*interval + interval*time.Duration(k)/time.Duration(len(live)))
@@ -386,7 +430,7 @@ func (c *client) trickle(interval, dur time.Duration) loadResult {
 				time.Sleep(wait)
 			}
 			if !busy[i].CompareAndSwap(false, true) {
-				skipped.Add(1) // its previous request is still running
+				skipped.Add(1) // its previous exchange is still running
 				continue
 			}
 			jobs <- i
@@ -395,74 +439,54 @@ func (c *client) trickle(interval, dur time.Duration) loadResult {
 	}
 	close(jobs)
 	wg.Wait()
-	res.ClientCPU = (selfCPU() - cpu0).Seconds()
+	cpu1, _ := procstat.CPU(0)
+	res.ClientCPU = (cpu1 - cpu0).Seconds()
 	res.Seconds = time.Since(start).Seconds()
-	res.Requests = len(all)
+	res.Requests = int(rec.Count())
 	res.Errors = int(errs.Load())
 	res.Skipped = int(skipped.Load())
 	res.FirstErr = first.get()
 	res.RPS = float64(res.Requests) / res.Seconds
-	res.Latency = summarize(all)
+	res.Hist, _ = rec.Encode()
 	return res
 }
 
-// load runs a closed-loop keep-alive load: conns new connections, each with one
-// request in flight at a time, for warm+dur; only requests that start after
-// warm and end before warm+dur are counted (closedLoop).
-func (c *client) load(addr string, conns int, warm, dur time.Duration) loadResult {
-	req := buildRequest(addr)
+// load runs a closed-loop keep-alive load: conns new connections of protocol
+// p, each with one request in flight at a time, for warm+dur; only requests
+// that start after warm and end before warm+dur are counted (closedLoop).
+func (c *client) load(p *protocol, addr string, conns int, warm, dur time.Duration) loadResult {
 	res := loadResult{Conns: conns}
-	cs := make([]net.Conn, conns)
-	var first firstError
-	var errs atomic.Int64
-	// Dial (and warm each connection with one request) before the clock starts.
+	hs := make([]*heldConn, conns)
+	t := newTally()
+	// Connect (and warm each connection with one request) before the clock starts.
 	c.forEach(0, conns, func(i int, buf []byte) {
-		conn, err := c.dial(addr, i)
-		if err == nil {
-			if err = roundTrip(conn, req, buf, c.timeout); err != nil {
-				conn.Close()
-			}
-		}
-		if err != nil {
-			errs.Add(1)
-			first.set(err)
-			return
-		}
-		cs[i] = conn
+		h, err := p.connect(c, addr, i, buf)
+		t.add(err)
+		hs[i] = h
 	})
 	defer func() {
-		for _, conn := range cs {
-			if conn != nil {
-				conn.Close()
+		for _, h := range hs {
+			if h != nil {
+				h.Close()
 			}
 		}
 	}()
-	if n := errs.Load(); n > 0 {
+	if n := t.failed.Load(); n > 0 {
 		res.Errors = int(n)
-		res.FirstErr = "dial/first request: " + first.get()
+		res.FirstErr = "connect: " + t.first.get()
 		return res
 	}
-	cpu0 := selfCPU()
-	all, nerr, err := closedLoop(cs, req, warm, dur)
-	res.ClientCPU = (selfCPU() - cpu0).Seconds()
+	cpu0, _ := procstat.CPU(0)
+	rec, nerr, err := closedLoop(hs, p.exchange, warm, dur)
+	cpu1, _ := procstat.CPU(0)
+	res.ClientCPU = (cpu1 - cpu0).Seconds()
 	if err != nil {
-		errs.Add(int64(nerr))
-		first.set(err)
+		res.FirstErr = err.Error()
 	}
 	res.Seconds = dur.Seconds()
-	res.Requests = len(all)
-	res.Errors = int(errs.Load())
-	res.FirstErr = first.get()
+	res.Requests = int(rec.Count())
+	res.Errors = nerr
 	res.RPS = float64(res.Requests) / res.Seconds
-	res.Latency = summarize(all)
+	res.Hist, _ = rec.Encode()
 	return res
-}
-
-// selfCPU is this process's user+system CPU time.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

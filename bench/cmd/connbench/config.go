@@ -17,32 +17,43 @@ import (
 // is 20,000 per process and cannot be raised.
 const maxConns = 18000
 
-// knownServers are the servers connbench can measure, in report order.
-var knownServers = []string{"std", "pollnet-listener", "pollnet-serve", "nbhttp", "gnetv2", "pollnet-gnet"}
-
-// defaultServers are the root module's three servers.
-const defaultServers = "std,pollnet-listener,pollnet-serve"
-
 // config is the orchestrator's configuration, from its flags.
 type config struct {
-	n               int           // idle connections at the largest point
-	points          []int         // N values measured for the chart, ascending, last == n
-	servers         []string      // servers under test, in run order
-	out             string        // output directory
+	runs int // whole benchmark repetitions; the report shows the spread
+
+	// HTTP/1 keep-alive.
+	n         int      // idle connections at the largest point
+	points    []int    // N values of the steps arrival, ascending, last == n
+	arrivals  []string // "steps", "burst"
+	servers   []string // HTTP servers under test, in run order
+	loadConns []int    // keep-alive load connection counts (HTTP and HTTPS)
+
+	// Long-lived connections and HTTPS.
+	wsN, sseN, tlsN    int
+	wsServers          []string
+	sseServers         []string
+	tlsServers         []string
+	sseEvents          int // broadcasts measured per SSE server
+	scenarios          map[string]bool
+	requestedByDefault map[string]bool // server lists left at their defaults
+
 	duration        time.Duration // measured time of one keep-alive load run
 	warmup          time.Duration // unmeasured start of each load run
 	rounds          int           // alternating rounds of keep-alive load
-	loadConns       []int         // keep-alive load connection counts
 	trickleInterval time.Duration // each trickle connection sends one request per interval
 	trickleDuration time.Duration
-	trickleRounds   int           // alternating trickle runs per server (medians are reported)
+	trickleRounds   int           // alternating trickle runs per server
 	grace           time.Duration // pollnet IdleGrace passed to the pollnet servers (0: default)
 	settle          time.Duration // wait before measuring RSS
 	timeout         time.Duration // hard bound on the whole run
-	profile         bool          // CPU profiles of the root-module servers
+	profile         bool          // CPU profiles of the servers binary's servers
 	smoke           bool
+	out             string // output directory
 	repo            string // root of the pollnet repository ("" = find from the working directory)
 }
+
+// scenarioNames are the groups of measurements -scenarios selects from.
+var scenarioNames = []string{"http", "ws", "sse", "tls"}
 
 // parseFlags parses the orchestrator's command line.
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -50,34 +61,42 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: go run ./cmd/connbench [flags]\n\n"+
-			"Measures server memory per idle keep-alive connection, keep-alive throughput\n"+
-			"and latency, and a trickle load, for each server, with ratios against std.\n\n"+
-			"servers:\n"+
-			"  std, pollnet-listener, pollnet-serve   the root module's (the default)\n"+
-			"  nbhttp, gnetv2                         peers, built from ./bench\n"+
-			"  pollnet-gnet                           built from ./examples/gnethttp\n\nflags:\n")
+			"Measures server memory per idle connection (HTTP/1 keep-alive, WebSocket, SSE,\n"+
+			"HTTPS), keep-alive throughput and latency, a trickle load and an SSE broadcast,\n"+
+			"for pollnet and std and peers side by side, with ratios against std.\n\n"+
+			"servers:\n"+serverHelp()+"\nflags:\n")
 		fs.PrintDefaults()
 	}
 	var c config
-	var points, servers, loadConns string
-	fs.IntVar(&c.n, "n", maxConns, "idle connections per server at the largest point (1.."+strconv.Itoa(maxConns)+")")
-	fs.StringVar(&points, "points", "1000,6000,12000,18000", "N values for the memory chart (those above -n are dropped, -n is added)")
-	fs.StringVar(&servers, "servers", defaultServers, "comma list of servers to measure")
+	var points, arrivals, servers, ws, sse, tlsList, loadConns, scenarios string
+	fs.IntVar(&c.runs, "runs", 1, "repeat the whole benchmark; the report shows min-median-max over the runs")
+	fs.IntVar(&c.n, "n", maxConns, "HTTP/1: idle connections per server at the largest point (1.."+strconv.Itoa(maxConns)+")")
+	fs.StringVar(&points, "points", "1000,6000,12000,18000", "HTTP/1 steps arrival: N values (those above -n are dropped, -n is added)")
+	fs.StringVar(&arrivals, "arrival", "steps,burst", "HTTP/1 idle arrival patterns: steps (grow through -points, measuring at each), burst (a fresh server, 64 concurrent dialers, N/2 and N at once)")
+	fs.StringVar(&servers, "servers", strings.Join(defaultServers["http"], ","), "HTTP/1 servers")
+	fs.StringVar(&loadConns, "load-conns", "100,1000", "keep-alive load connection counts (HTTP/1 and HTTPS)")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioNames, ","), "what to measure: http (idle, trickle, load), ws (idle WebSockets), sse (idle subscribers, broadcast), tls (idle HTTPS, load)")
+	fs.IntVar(&c.wsN, "ws-n", maxConns, "WebSocket: idle connections per server")
+	fs.StringVar(&ws, "ws-servers", strings.Join(defaultServers["ws"], ","), "WebSocket servers")
+	fs.IntVar(&c.sseN, "sse-n", maxConns, "SSE: idle subscribers per server")
+	fs.StringVar(&sse, "sse-servers", strings.Join(defaultServers["sse"], ","), "SSE servers")
+	fs.IntVar(&c.sseEvents, "sse-events", 5, "SSE: broadcasts measured (each to every subscriber)")
+	fs.IntVar(&c.tlsN, "tls-n", 8000, "HTTPS: idle connections per server")
+	fs.StringVar(&tlsList, "tls-servers", strings.Join(defaultServers["tls"], ","), "HTTPS servers")
 	fs.StringVar(&c.out, "out", "connbench-out", "output directory for report.md, memory.svg and results.json")
 	fs.DurationVar(&c.duration, "duration", time.Second, "measured time of each keep-alive load run")
 	fs.DurationVar(&c.warmup, "warmup", 150*time.Millisecond, "unmeasured warm-up of each keep-alive load run")
 	fs.IntVar(&c.rounds, "rounds", 4, "alternating rounds of keep-alive load (medians are reported)")
-	fs.StringVar(&loadConns, "load-conns", "100,1000", "connection counts of the keep-alive load")
-	fs.DurationVar(&c.trickleInterval, "trickle-interval", 3*time.Second, "trickle load: each idle connection sends one request per interval")
+	fs.DurationVar(&c.trickleInterval, "trickle-interval", 3*time.Second, "trickle load: each idle HTTP/1 connection or WebSocket sends one message per interval")
 	fs.DurationVar(&c.trickleDuration, "trickle-duration", 3*time.Second, "trickle load: how long each run lasts")
-	fs.IntVar(&c.trickleRounds, "trickle-rounds", 2, "trickle load: alternating runs per server (medians are reported)")
+	fs.IntVar(&c.trickleRounds, "trickle-rounds", 2, "trickle load: alternating runs per server")
 	fs.DurationVar(&c.grace, "grace", 0, "pollnet IdleGrace for the pollnet servers (0: the library default)")
 	fs.DurationVar(&c.settle, "settle", 300*time.Millisecond, "wait before measuring RSS")
-	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "hard bound on the whole run")
-	fs.BoolVar(&c.profile, "profile", false, "write CPU profiles of the root-module servers to -out and summarise them")
+	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard bound on the whole command, all runs")
+	fs.BoolVar(&c.profile, "profile", false, "write CPU profiles of the servers binary's servers to -out and summarise them")
 	fs.BoolVar(&c.smoke, "smoke", false, "tiny run for CI: small N, short durations (explicit flags still win)")
 	fs.StringVar(&c.repo, "repo", "", "root of the pollnet repository (default: found from the working directory)")
-	fs.String("role", "", "internal: server or client (default: orchestrator)")
+	fs.String("role", "", "internal: client (default: orchestrator)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -90,6 +109,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		smoke := map[string]func(){
 			"n":                func() { c.n = 300 },
 			"points":           func() { points = "100,300" },
+			"ws-n":             func() { c.wsN = 200 },
+			"sse-n":            func() { c.sseN = 200 },
+			"tls-n":            func() { c.tlsN = 100 },
+			"sse-events":       func() { c.sseEvents = 2 },
 			"duration":         func() { c.duration = 400 * time.Millisecond },
 			"warmup":           func() { c.warmup = 100 * time.Millisecond },
 			"rounds":           func() { c.rounds = 1 },
@@ -98,7 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			"trickle-duration": func() { c.trickleDuration = time.Second },
 			"trickle-rounds":   func() { c.trickleRounds = 1 },
 			"settle":           func() { c.settle = 200 * time.Millisecond },
-			"timeout":          func() { c.timeout = 2 * time.Minute },
+			"timeout":          func() { c.timeout = 4 * time.Minute },
 		}
 		for name, apply := range smoke {
 			if !set[name] {
@@ -107,14 +130,37 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	var err error
-	if c.n < 1 || c.n > maxConns {
-		return nil, fmt.Errorf("-n %d: must be in 1..%d (open-file limit 20,000 per process)", c.n, maxConns)
+	for _, v := range []struct {
+		flag string
+		n    int
+	}{{"n", c.n}, {"ws-n", c.wsN}, {"sse-n", c.sseN}, {"tls-n", c.tlsN}} {
+		if v.n < 2 || v.n > maxConns {
+			return nil, fmt.Errorf("-%s %d: must be in 2..%d (open-file limit 20,000 per process)", v.flag, v.n, maxConns)
+		}
 	}
 	if c.points, err = parsePoints(points, c.n); err != nil {
 		return nil, fmt.Errorf("-points: %w", err)
 	}
-	if c.servers, err = parseServers(servers); err != nil {
-		return nil, fmt.Errorf("-servers: %w", err)
+	if c.arrivals, err = parseList(arrivals, []string{"steps", "burst"}); err != nil {
+		return nil, fmt.Errorf("-arrival: %w", err)
+	}
+	sc, err := parseList(scenarios, scenarioNames)
+	if err != nil {
+		return nil, fmt.Errorf("-scenarios: %w", err)
+	}
+	c.scenarios = map[string]bool{}
+	for _, s := range sc {
+		c.scenarios[s] = true
+	}
+	c.requestedByDefault = map[string]bool{"http": !set["servers"], "ws": !set["ws-servers"], "sse": !set["sse-servers"], "tls": !set["tls-servers"]}
+	for _, l := range []struct {
+		flag, kind, list string
+		dst              *[]string
+	}{{"servers", "http", servers, &c.servers}, {"ws-servers", "ws", ws, &c.wsServers},
+		{"sse-servers", "sse", sse, &c.sseServers}, {"tls-servers", "tls", tlsList, &c.tlsServers}} {
+		if *l.dst, err = parseList(l.list, serverNamesOf(l.kind)); err != nil {
+			return nil, fmt.Errorf("-%s: %w", l.flag, err)
+		}
 	}
 	if c.loadConns, err = parseInts(loadConns); err != nil {
 		return nil, fmt.Errorf("-load-conns: %w", err)
@@ -125,6 +171,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	switch {
+	case c.runs < 1 || c.runs > 20:
+		return nil, errors.New("-runs must be in 1..20")
+	case c.sseEvents < 1:
+		return nil, errors.New("-sse-events must be at least 1")
 	case c.out == "":
 		return nil, errors.New("-out must not be empty")
 	case c.duration <= 0:
@@ -192,11 +242,12 @@ func parsePoints(s string, n int) ([]int, error) {
 	return out, nil
 }
 
-// parseServers validates a comma list of server names (no duplicates).
-func parseServers(s string) ([]string, error) {
-	known := map[string]bool{}
-	for _, k := range knownServers {
-		known[k] = true
+// parseList validates a comma list of names from known (no duplicates), in
+// the order given.
+func parseList(s string, known []string) ([]string, error) {
+	ok := map[string]bool{}
+	for _, k := range known {
+		ok[k] = true
 	}
 	var out []string
 	seen := map[string]bool{}
@@ -205,27 +256,17 @@ func parseServers(s string) ([]string, error) {
 		if f == "" {
 			continue
 		}
-		if !known[f] {
-			return nil, fmt.Errorf("unknown server %q (known: %s)", f, strings.Join(knownServers, ", "))
+		if !ok[f] {
+			return nil, fmt.Errorf("unknown name %q (known: %s)", f, strings.Join(known, ", "))
 		}
 		if seen[f] {
-			return nil, fmt.Errorf("server %q listed twice", f)
+			return nil, fmt.Errorf("%q listed twice", f)
 		}
 		seen[f] = true
 		out = append(out, f)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("no server given")
+		return nil, errors.New("empty list")
 	}
 	return out, nil
-}
-
-func rootServerNames() string {
-	var names []string
-	for _, k := range knownServers {
-		if _, ok := rootServers[k]; ok {
-			names = append(names, k)
-		}
-	}
-	return strings.Join(names, ", ")
 }

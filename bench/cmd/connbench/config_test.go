@@ -21,18 +21,55 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c.servers, []string{"std", "pollnet-listener", "pollnet-serve"}) {
 		t.Errorf("servers=%v", c.servers)
 	}
-	if !reflect.DeepEqual(c.loadConns, []int{100, 1000}) || c.out != "connbench-out" || c.rounds < 1 {
-		t.Errorf("loadConns=%v out=%q rounds=%d", c.loadConns, c.out, c.rounds)
+	if !reflect.DeepEqual(c.loadConns, []int{100, 1000}) || c.out != "connbench-out" || c.rounds < 1 || c.runs != 1 {
+		t.Errorf("loadConns=%v out=%q rounds=%d runs=%d", c.loadConns, c.out, c.rounds, c.runs)
+	}
+	if !reflect.DeepEqual(c.arrivals, []string{"steps", "burst"}) || c.wsN != 18000 || c.sseN != 18000 || c.tlsN != 8000 {
+		t.Errorf("arrivals=%v ws=%d sse=%d tls=%d", c.arrivals, c.wsN, c.sseN, c.tlsN)
+	}
+	for _, s := range scenarioNames {
+		if !c.scenarios[s] || !c.requestedByDefault[s] {
+			t.Errorf("scenario %s: enabled %v, default servers %v", s, c.scenarios[s], c.requestedByDefault[s])
+		}
+	}
+	if !reflect.DeepEqual(c.wsServers, defaultServers["ws"]) || !reflect.DeepEqual(c.tlsServers, defaultServers["tls"]) {
+		t.Errorf("ws=%v tls=%v", c.wsServers, c.tlsServers)
+	}
+}
+
+func TestMakePlanDropsUnbuiltDefaults(t *testing.T) {
+	c, err := parseFlags([]string{"-scenarios", "ws,tls"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{"ws-gobwas": true, "ws-gorilla": true, "tls-std": true}
+	p, err := makePlan(c, have)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ws-nbio is a peer program: never dropped by the servers program's list.
+	if want := []string{"ws-gobwas", "ws-gorilla", "ws-nbio"}; !reflect.DeepEqual(p.servers["ws"], want) {
+		t.Errorf("ws = %v, want %v", p.servers["ws"], want)
+	}
+	if len(p.servers["http"]) != 0 || len(p.notes) != 2 {
+		t.Errorf("http=%v notes=%q", p.servers["http"], p.notes)
+	}
+	c, _ = parseFlags([]string{"-scenarios", "tls", "-tls-servers", "tls-pollnet"}, io.Discard)
+	if _, err := makePlan(c, have); err == nil {
+		t.Error("an explicitly requested server that is not built: no error")
 	}
 }
 
 func TestParseFlagsSmokeKeepsExplicitFlags(t *testing.T) {
-	c, err := parseFlags([]string{"-smoke", "-n", "50", "-servers", "std"}, io.Discard)
+	c, err := parseFlags([]string{"-smoke", "-n", "50", "-servers", "std", "-ws-n", "40"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.n != 50 || !reflect.DeepEqual(c.points, []int{50}) {
 		t.Errorf("explicit -n lost: n=%d points=%v", c.n, c.points)
+	}
+	if c.wsN != 40 || c.sseN != 200 {
+		t.Errorf("smoke: ws-n %d (explicit 40), sse-n %d (smoke 200)", c.wsN, c.sseN)
 	}
 	if c.rounds != 1 || c.duration >= time.Second || c.trickleDuration > 2*time.Second {
 		t.Errorf("smoke defaults not applied: %+v", c)
@@ -54,11 +91,17 @@ func TestParseFlagsErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-n", "0"}, "-n 0"},
+		{[]string{"-n", "1"}, "-n 1"},
+		{[]string{"-ws-n", "20000"}, "-ws-n 20000"},
+		{[]string{"-runs", "0"}, "-runs"},
+		{[]string{"-arrival", "trickle"}, `unknown name "trickle"`},
+		{[]string{"-scenarios", "http,grpc"}, `unknown name "grpc"`},
+		{[]string{"-ws-servers", "std"}, `unknown name "std"`},
+		{[]string{"-sse-events", "0"}, "-sse-events"},
 		{[]string{"-n", "19000"}, "open-file limit"},
-		{[]string{"-servers", "std,apache"}, `unknown server "apache"`},
+		{[]string{"-servers", "std,apache"}, `unknown name "apache"`},
 		{[]string{"-servers", "std,std"}, "twice"},
-		{[]string{"-servers", ","}, "no server"},
+		{[]string{"-servers", ","}, "empty list"},
 		{[]string{"-points", "a"}, "not an integer"},
 		{[]string{"-points", "-5"}, "must be positive"},
 		{[]string{"-load-conns", "0"}, "out of"},
@@ -82,7 +125,7 @@ func TestRoleOf(t *testing.T) {
 	for args, want := range map[string]string{
 		"":                     "",
 		"-n 5":                 "",
-		"-role=server -x":      "server",
+		"-role=client -x":      "client",
 		"-x --role client":     "client",
 		"-role":                "",
 		"--role=orchestrator ": "orchestrator",

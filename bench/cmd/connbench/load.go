@@ -3,10 +3,12 @@
 package main
 
 import (
-	"net"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pollnet/pollnet/bench/internal/latency"
 )
 
 // closedLoop drives conns (each already warmed by one request, idle) in a
@@ -18,29 +20,27 @@ import (
 // A goroutine per connection on Go's netpoller measured cheaper for the client
 // than hand-driven epoll loops (about 16 µs against 27 µs of client CPU per
 // request here), which leaves more of the shared CPUs to the server under test.
-func closedLoop(conns []net.Conn, req []byte, warm, dur time.Duration) ([]time.Duration, int, error) {
+func closedLoop(conns []*heldConn, exchange exchangeFunc, warm, dur time.Duration) (*latency.Recorder, int, error) {
 	from := time.Now().Add(warm)
 	end := from.Add(dur)
+	rec := latency.New()
 	var (
-		mu     sync.Mutex
-		all    []time.Duration
 		failed atomic.Int64
 		first  firstError
 		wg     sync.WaitGroup
 	)
-	for _, conn := range conns {
+	for _, h := range conns {
 		wg.Add(1)
-		go func(conn net.Conn) {
+		go func(h *heldConn) {
 			defer wg.Done()
 			buf := make([]byte, 4096)
-			lat := make([]time.Duration, 0, 1024)
-			_ = conn.SetDeadline(end.Add(10 * time.Second))
+			_ = h.SetDeadline(end.Add(10 * time.Second))
 			for {
 				t0 := time.Now()
 				if !t0.Before(end) {
 					break
 				}
-				err := roundTrip(conn, req, buf, 0)
+				err := exchange(h, 0, buf)
 				t1 := time.Now()
 				if err != nil {
 					failed.Add(1)
@@ -48,21 +48,14 @@ func closedLoop(conns []net.Conn, req []byte, warm, dur time.Duration) ([]time.D
 					break
 				}
 				if !t0.Before(from) && !t1.After(end) {
-					lat = append(lat, t1.Sub(t0))
+					rec.Record(t1.Sub(t0))
 				}
 			}
-			mu.Lock()
-			all = append(all, lat...)
-			mu.Unlock()
-		}(conn)
+		}(h)
 	}
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
-		return all, int(n), errorString(first.get())
+		return rec, int(n), errors.New(first.get())
 	}
-	return all, 0, nil
+	return rec, 0, nil
 }
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }

@@ -32,13 +32,11 @@ func roleOf(args []string) string {
 
 func run(args []string) int {
 	switch role := roleOf(args); role {
-	case "server":
-		return runServer(args, os.Stderr)
 	case "client":
 		return runClient(args, os.Stdin, os.Stdout, os.Stderr)
 	case "", "orchestrator":
 	default:
-		fmt.Fprintf(os.Stderr, "connbench: unknown -role %q (server, client, or none)\n", role)
+		fmt.Fprintf(os.Stderr, "connbench: unknown -role %q (client, or none)\n", role)
 		return 2
 	}
 	cfg, err := parseFlags(args, os.Stderr)

@@ -4,7 +4,9 @@ package main
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,208 +14,216 @@ import (
 	"time"
 )
 
-// fakeReport builds a report from made-up numbers (no timing is measured).
-func fakeReport(t *testing.T) *report {
+// fakeRun is one run's metrics, made up (no timing is measured): pollnet
+// meets the memory targets, misses the trickle CPU one; f scales the load
+// figures so that runs differ.
+func fakeRun(f float64) metrics {
+	m := metrics{}
+	for _, s := range []struct {
+		name           string
+		perConn        []float64
+		goroutines     float64
+		rps, p99, tcpu float64
+	}{
+		{"std", []float64{19500, 19400}, 2004, 100000, 1000, 40},
+		{"pollnet-serve", []float64{300, 200}, 5, 98000, 1050, 60},
+		{"nbhttp", []float64{1200, 1170}, 10, 90000, 2000, 30},
+	} {
+		for i, n := range []int{1000, 2000} {
+			m.set("http-steps", s.name, fmt.Sprintf("rss_per_conn@%d", n), s.perConn[i])
+		}
+		m.set("http-steps", s.name, "n", 2000)
+		m.set("http-steps", s.name, "rss_per_conn", s.perConn[1])
+		m.set("http-steps", s.name, "marginal", s.perConn[1]/2)
+		m.set("http-steps", s.name, "goroutines", s.goroutines)
+		m.set("http-steps", s.name, "checked", 2000)
+		m.set("http-steps", s.name, "lost", 0)
+		m.set("http-steps", s.name, "trickle_cpu_us", s.tcpu)
+		m.set("http-steps", s.name, "trickle_p50_us", 100)
+		m.set("http-steps", s.name, "trickle_p99_us", 300)
+		for _, conns := range []int{100, 1000} {
+			m.set(loadScenario("http", conns), s.name, "rps", s.rps*f)
+			m.set(loadScenario("http", conns), s.name, "p99_us", s.p99)
+		}
+	}
+	m.set("http-steps", "nbhttp", "lost", 3)
+	return m
+}
+
+func fakeReport(t *testing.T, runs ...metrics) *report {
 	t.Helper()
 	cfg, err := parseFlags([]string{"-n", "2000", "-points", "1000", "-servers", "std,pollnet-serve,nbhttp"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := func(name string, perConn []float64, gor int, rps, p99, cpu1k, tp99 float64, lost int) *serverResult {
-		s := &serverResult{Name: name, Goroutines: gor, Load: map[int][]loadRun{}}
-		for i, n := range cfg.points {
-			rss := int64(perConn[i]*float64(n)) + 10<<20
-			s.Mem = append(s.Mem, memPoint{N: n, Held: n, RSS: rss, Base: 10 << 20, PerConn: perConn[i], Parked: -1})
-		}
-		s.Check = openResult{Held: 2000 - lost, OK: 2000 - lost, Failed: lost}
-		if lost > 0 {
-			s.Errors = append(s.Errors, "second request: connections failed")
-		}
-		for _, conns := range cfg.loadConns {
-			for round, f := range []float64{0.9, 1.0, 1.2} {
-				s.Load[conns] = append(s.Load[conns], loadRun{Round: round + 1, Parks: -1,
-					loadResult: loadResult{Conns: conns, Requests: 1000, RPS: rps * f,
-						Latency: latencySummary{P50: p99 / 4 * f, P99: p99 * f}}})
-			}
-		}
-		s.Trickle = &trickleResult{Wakes: -1, CPUPer1000: cpu1k,
-			loadResult: loadResult{Conns: 2000, Requests: 4000, Latency: latencySummary{P50: 100, P99: tp99}}}
-		return s
+	r := &report{cfg: cfg, Servers: map[string][]string{"http": cfg.servers},
+		Info: runInfo{Started: time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC), Command: "go run ./cmd/connbench", Go: "go1.26.8", CPUs: 2}}
+	for _, m := range runs {
+		r.Runs = append(r.Runs, runRecord{Metrics: m})
 	}
-	ps := mk("pollnet-serve", []float64{300, 200}, 5, 97000, 1050, 0.05, 350, 0)
-	ps.Mem[1].Parked = 2000
-	ps.Trickle.Wakes = 4000
-	return &report{
-		Info:   runInfo{Started: time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC), Command: "go run ./cmd/connbench", Go: "go1.26.8", CPUs: 2},
-		Config: cfg,
-		Servers: []*serverResult{
-			mk("std", []float64{19500, 19400}, 2004, 100000, 1000, 0.04, 200, 0),
-			ps,
-			mk("nbhttp", []float64{1200, 1170}, 10, 90000, 2000, 0.03, 250, 3),
-		},
+	return r
+}
+
+func verdictOf(t *testing.T, r *report, figure string) verdict {
+	t.Helper()
+	for _, v := range r.verdicts() {
+		if v.Figure == figure {
+			return v
+		}
+	}
+	t.Fatalf("no target %q", figure)
+	return verdict{}
+}
+
+func TestTargets(t *testing.T) {
+	r := fakeReport(t, fakeRun(1))
+	for figure, want := range map[string]string{
+		"pollnet.Serve RSS per idle HTTP/1 connection, connbench client (steps)": "MET (at N = 2,000, not 18,000: indicative)",
+		"pollnet.Serve marginal RSS per connection (steps)":                      "MISSED (at N = 2,000, not 18,000: indicative)",
+		"pollnet.Serve trickle: server CPU per request":                          "MISSED",
+		"pollnet.Serve trickle: woken request p99 - std's":                       "MET",
+		"pollnet.Serve keep-alive req/s, 100 conns":                              "MET",
+		"pollnet.Serve keep-alive p99, 1,000 conns":                              "MET",
+		"RSS per idle WebSocket (gobwas/ws + OnReadable)":                        "not measured",
+	} {
+		if v := verdictOf(t, r, figure); v.status != want {
+			t.Errorf("%s: %q, want %q", figure, v.status, want)
+		}
+	}
+	v := verdictOf(t, r, "pollnet.Serve trickle: server CPU per request")
+	if math.Abs(v.s.Median-1.5) > 1e-9 {
+		t.Errorf("CPU ratio %v, want 1.5", v.s.Median)
 	}
 }
 
-func TestReportTables(t *testing.T) {
-	r := fakeReport(t)
-	text := r.text()
-	for _, want := range []string{
-		"19,400 B", "200 B", "0.01x", // memory and ratio against std
-		"2,004", "2,000/2,000 ok", "1,997/2,000 ok, 3 LOST",
-		"100,000", "0.97x", "1.05x", // medians (1.0 factor) and ratios
-		"+150 µs", "4,000", // trickle p99 difference, wakes
-		"100 B", "10.0 MiB / 10.4 MiB", // pollnet-serve's marginal cost: (400,000-300,000)/1,000; RSS
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("text report lacks %q:\n%s", want, text)
+func TestTargetsOverRuns(t *testing.T) {
+	// pollnet-serve's req/s ratio is 0.98 in every run; make std slower in
+	// one run so that the ratios are 0.98, 0.98 and 1.09.
+	a, b, c := fakeRun(1), fakeRun(1), fakeRun(1)
+	c.set("http-load-100", "std", "rps", 90000)
+	r := fakeReport(t, a, b, c)
+	v := verdictOf(t, r, "pollnet.Serve keep-alive req/s, 100 conns")
+	if len(v.s.Values) != 3 || v.metRuns != 3 || v.status != "MET" || math.Abs(v.s.Max-98000.0/90000) > 1e-9 {
+		t.Errorf("%+v", v)
+	}
+	rows, notMeasured, missed := r.targetRows()
+	if len(notMeasured) == 0 || missed == 0 || len(rows) < 5 {
+		t.Errorf("rows %d, not measured %d, missed %d", len(rows), len(notMeasured), missed)
+	}
+	found := false
+	for _, row := range rows {
+		if row[0] == "pollnet.Serve keep-alive req/s, 100 conns" {
+			found = true
+			if row[2] != "0.98x (0.98x-1.09x)" || row[3] != "3/3" {
+				t.Errorf("row %q", row)
+			}
 		}
 	}
-	// Targets: memory met, throughput 0.97x met, p99 1.05x met, CPU 1.25x missed, wake +150 µs met.
-	got := map[string]string{}
-	for _, tg := range r.targets() {
-		got[tg.What] = tg.Status
+	if !found {
+		t.Error("no keep-alive row")
 	}
-	for what, want := range map[string]string{
-		"pollnet-serve RSS per idle connection at N = 18,000": "MET (at N != 18,000: indicative only)",
-		"pollnet-serve keep-alive req/s, 100 conns":           "MET",
-		"pollnet-serve keep-alive p99, 1000 conns":            "MET",
-		"pollnet-serve trickle: server CPU per request":       "MISSED",
-		"pollnet-serve trickle: wake-up p99":                  "MET",
-		"pollnet-listener keep-alive req/s, 100 conns":        "not measured (server not in -servers)",
+}
+
+func TestLostConnectionsInvalidate(t *testing.T) {
+	m := fakeRun(1)
+	m.set("http-steps", "pollnet-serve", "lost", 2)
+	r := fakeReport(t, m)
+	if v := verdictOf(t, r, "pollnet.Serve marginal RSS per connection (steps)"); !strings.HasPrefix(v.status, "INVALID") {
+		t.Errorf("status %q", v.status)
+	}
+	if r.lost() != 5 {
+		t.Errorf("lost %d, want 5", r.lost())
+	}
+}
+
+func TestReportText(t *testing.T) {
+	r := fakeReport(t, fakeRun(1), fakeRun(1.1))
+	text := r.text()
+	for _, want := range []string{
+		"HTTP/1 idle keep-alive connections, connbench's client (steps): N = 2,000",
+		"pollnet-serve", "200 B (200 B-200 B)", "0.01x", "2 runs", "Targets", "more targets not measured here",
+		"HTTP/1 keep-alive load, 100 connections",
 	} {
-		if got[what] != want {
-			t.Errorf("target %q = %q, want %q", what, got[what], want)
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
 		}
 	}
 	md := r.markdown()
-	for _, want := range []string{"# connbench", "| server | RSS/conn |", "|---|---|", "![server RSS per idle connection against N](memory.svg)",
-		"**1 target(s) missed in this run.**", "## Errors"} {
+	for _, want := range []string{"# connbench", "## Targets", "| pollnet-serve |", "![server RSS per idle connection against N](memory.svg)"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
-	if strings.Contains(r.markdown(), "## Errors") != (len(r.errorLines()) > 0) {
-		t.Error("errors section mismatch")
-	}
-}
-
-func TestSummarizeTrickle(t *testing.T) {
-	if summarizeTrickle(nil) != nil {
-		t.Error("summary of no run")
-	}
-	runs := []trickleResult{
-		{Round: 1, Wakes: 10, CPUPer1000: 0.3, CPUSeconds: 3, loadResult: loadResult{Conns: 10, Requests: 10, Seconds: 1,
-			Latency: latencySummary{Count: 10, P50: 100, P99: 900, Max: 1000}}},
-		{Round: 2, Wakes: 10, CPUPer1000: 0.1, CPUSeconds: 1, loadResult: loadResult{Conns: 10, Requests: 10, Seconds: 1, Errors: 1,
-			FirstErr: "x", Latency: latencySummary{Count: 10, P50: 200, P99: 300, Max: 2000}}},
-		{Round: 3, Wakes: 10, CPUPer1000: 0.2, CPUSeconds: 2, loadResult: loadResult{Conns: 10, Requests: 10, Seconds: 1,
-			Latency: latencySummary{Count: 10, P50: 150, P99: 500, Max: 500}}},
-	}
-	s := summarizeTrickle(runs)
-	if s.CPUPer1000 != 0.2 || s.Latency.P50 != 150 || s.Latency.P99 != 500 || s.Latency.Max != 2000 {
-		t.Errorf("medians: %+v", s)
-	}
-	if s.Requests != 30 || s.Wakes != 30 || s.Errors != 1 || s.FirstErr != "x" || s.CPUSeconds != 6 || s.Conns != 10 || s.RPS != 10 {
-		t.Errorf("sums: %+v", s)
-	}
-	runs[1].Wakes = -1
-	if summarizeTrickle(runs).Wakes != -1 {
-		t.Error("unknown wakes must stay unknown")
-	}
-}
-
-func TestLoadMedians(t *testing.T) {
-	r := fakeReport(t)
-	m, ok := r.server("std").loadMedians(100)
-	if !ok || m.RPS != 100000 || m.P99 != 1000 || m.Runs != 3 || m.Reqs != 3000 || m.Parks != -1 {
-		t.Errorf("%+v %v", m, ok)
-	}
-	if _, ok := r.server("std").loadMedians(7); ok {
-		t.Error("medians for a connection count never run")
-	}
-}
-
-func TestMarkdownTable(t *testing.T) {
-	got := markdownTable([][]string{{"a", "b"}, {"1", "x|y"}})
-	want := "| a | b |\n|---|---|\n| 1 | x\\|y |\n"
-	if got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
 }
 
 func TestWriteOutputs(t *testing.T) {
-	r := fakeReport(t)
 	dir := t.TempDir()
-	if err := writeOutputs(r, dir); err != nil {
+	if err := writeOutputs(fakeReport(t, fakeRun(1)), dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"report.md", "memory.svg", "results.json"} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil || len(b) == 0 {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-}
-
-func TestMemoryChartSVG(t *testing.T) {
-	r := fakeReport(t)
-	svg := renderMemoryChart("memory <per> conn", r.chartSeries(), []chartRef{{Y: 256, Label: "target"}})
-	// Well-formed XML.
-	d := xml.NewDecoder(strings.NewReader(svg))
-	polylines, circles := 0, 0
+	svg, _ := os.ReadFile(filepath.Join(dir, "memory.svg"))
+	d := xml.NewDecoder(strings.NewReader(string(svg)))
 	for {
-		tok, err := d.Token()
-		if err == io.EOF {
+		if _, err := d.Token(); err != nil {
+			if err != io.EOF {
+				t.Fatalf("memory.svg is not well-formed XML: %v", err)
+			}
 			break
 		}
-		if err != nil {
-			t.Fatalf("invalid XML: %v\n%s", err, svg)
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			switch se.Name.Local {
-			case "polyline":
-				polylines++
-			case "circle":
-				circles++
-			}
-		}
 	}
-	if polylines != 3 || circles != 6 {
-		t.Errorf("polylines=%d circles=%d, want 3 and 6", polylines, circles)
-	}
-	for _, want := range []string{"memory &lt;per&gt; conn", "std (19 KB)", "pollnet-serve (200 B)", "nbhttp (1.2 KB)", "2,000", ">target<", ">100 B<", ">10 KB<"} {
-		if !strings.Contains(svg, want) {
-			t.Errorf("svg lacks %q", want)
-		}
-	}
-	// No data at all still renders.
-	if s := renderMemoryChart("empty", nil, nil); !strings.HasSuffix(s, "</svg>\n") {
-		t.Error("empty chart")
-	}
-}
-
-func TestBytesLabelAndThousands(t *testing.T) {
-	for v, want := range map[float64]string{256: "256 B", 1170: "1.2 KB", 19400: "19 KB", 2.5e6: "2.5 MB"} {
-		if got := bytesLabel(v); got != want {
-			t.Errorf("bytesLabel(%v) = %q, want %q", v, got, want)
-		}
-	}
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 18000: "18,000", -1234567: "-1,234,567"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+	for _, want := range []string{"pollnet-serve", "target: 256 B"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("memory.svg lacks %q", want)
 		}
 	}
 }
 
-func TestReportWithoutStd(t *testing.T) {
-	r := fakeReport(t)
-	r.Servers = r.Servers[1:] // pollnet-serve and nbhttp only
-	text := r.text()
-	if !strings.Contains(text, "not measured") || !strings.Contains(text, "pollnet-serve") {
-		t.Errorf("report without std:\n%s", text)
+func TestFormat(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{1234567, "", "1,234,567"}, {-1500, "B", "-1,500 B"}, {0.966, "x", "0.97x"}, {12345, "µs", "12.3 ms"},
+		{-42, "+µs", "-42 µs"}, {189600, "+µs", "+189.6 ms"}, {3 << 20, "MiB", "3.0 MiB"}, {15.25, "µs/op", "15.2 µs"},
+	} {
+		if got := format(c.v, c.unit); got != c.want {
+			t.Errorf("format(%v, %q) = %q, want %q", c.v, c.unit, got, c.want)
+		}
 	}
-	_ = r.markdown()
-	if err := writeOutputs(r, t.TempDir()); err != nil {
-		t.Fatal(err)
+}
+
+func TestMeasure(t *testing.T) {
+	m := metrics{}
+	m.set("s", "a", "q", 3)
+	m.set("s", "b", "q", 2)
+	m.set("s", "z", "q", 0)
+	m.set("s", "nan", "q", math.NaN())
+	for _, c := range []struct {
+		q    measure
+		srv  string
+		want float64
+		ok   bool
+	}{
+		{measure{Quantity: "q"}, "a", 3, true},
+		{measure{Quantity: "q", Versus: "b", Relation: "ratio"}, "a", 1.5, true},
+		{measure{Quantity: "q", Versus: "b", Relation: "diff"}, "a", 1, true},
+		{measure{Quantity: "q", Versus: "z", Relation: "ratio"}, "a", 0, false},
+		{measure{Quantity: "q"}, "nan", 0, false},
+		{measure{Quantity: "q", Versus: "missing", Relation: "diff"}, "a", 0, false},
+	} {
+		got, ok := c.q.eval(m, "s", c.srv)
+		if ok != c.ok || got != c.want {
+			t.Errorf("%+v on %s: %v %v", c.q, c.srv, got, ok)
+		}
+	}
+	s, ok := measure{Quantity: "q"}.over([]metrics{m, {"s/a/q": 1}, {}, {"s/a/q": 10}}, "s", "a")
+	if !ok || s.Min != 1 || s.Median != 3 || s.Max != 10 || len(s.Values) != 3 {
+		t.Errorf("spread %+v", s)
 	}
 }
