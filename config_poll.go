@@ -16,8 +16,11 @@ func (lc *ListenConfig) pollers() int {
 	if lc.Pollers > 0 {
 		return lc.Pollers
 	}
-	return max(1, runtime.GOMAXPROCS(0)/4)
+	return defaultPollers()
 }
+
+// defaultPollers is one poller per four CPUs of GOMAXPROCS, at least one.
+func defaultPollers() int { return max(1, runtime.GOMAXPROCS(0)/4) }
 
 func (lc *ListenConfig) idleGrace() time.Duration {
 	if lc.IdleGrace == 0 {

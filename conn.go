@@ -6,9 +6,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Conn is a stream connection (TCP or Unix) accepted by a Listener or made by
@@ -21,40 +24,51 @@ import (
 // blocked calls with a *net.OpError whose Timeout() is true and that wraps
 // os.ErrDeadlineExceeded, and Close unblocks every pending call.
 //
-// A Conn accepted under Serve, ListenAndServe or Hibernate may hibernate when
-// net/http closes it at idle (see Listener): its socket then lives on in the
-// listener, and this Conn, like any closed Conn, returns net.ErrClosed.
+// A Conn waiting in OnReadable, or hibernating under Serve, ListenAndServe or
+// Hibernate, gives its runtime poller registration back: its socket waits on
+// a pollnet poller instead (see socket.go). Calls keep working meanwhile.
 type Conn struct {
-	file    *os.File // owns the fd while active; closing it releases the fd
-	network string   // "tcp", "tcp4", "tcp6" or "unix": std's OpError.Net
+	sock    socket
+	wmu     sync.Mutex // one Write at a time, whole, as std's fd write lock
+	network string     // "tcp", "tcp4", "tcp6" or "unix": std's OpError.Net
 	laddr   net.Addr
 	raddr   net.Addr
-	ln      *Listener // the accepting listener; nil for dialed conns
-	closed  atomic.Bool
-	idle    idleState // hibernation rule (hibernate.go); inert for dialed conns
+	hub     *hub                      // the accepting listener's hub; nil for dialed conns
+	idle    idleState                 // hibernation rule (hibernate.go); inert without a hub
+	srv     *serverHooks              // the user's hooks, when hibernation keeps this Conn (serve.go)
+	wait    atomic.Pointer[waitState] // set by the first OnReadable or kept park (wait.go)
 }
 
-// newConn wraps a connected non-blocking socket. On error fd is closed.
-func newConn(fd int, network string, laddr, raddr net.Addr, ln *Listener) (*Conn, error) {
+// newConn wraps a connected non-blocking socket, attached to the runtime
+// poller. On error fd is closed.
+func newConn(fd int, network string, laddr, raddr net.Addr, h *hub) (*Conn, error) {
 	f := os.NewFile(uintptr(fd), "")
 	if f == nil {
 		syscall.Close(fd)
 		return nil, syscall.EBADF
 	}
-	c := &Conn{file: f, network: network, laddr: laddr, raddr: raddr, ln: ln}
-	if ln == nil || !ln.hibernates() {
+	c := &Conn{network: network, laddr: laddr, raddr: raddr, hub: h}
+	c.sock.init(fd, f)
+	if h == nil || !h.hibernates() {
 		c.idle.proto.Store(protoOther)
 	}
 	return c, nil
 }
 
 func (c *Conn) opError(op string, err error) error {
-	if err != nil && err != io.EOF && c.closed.Load() && !isTimeout(err) {
+	if err != nil && err != io.EOF && c.sock.closed() && !isTimeout(err) {
 		// os.File reports use after Close in several ways ("file already
 		// closed", "use of closed file"); std net reports net.ErrClosed.
 		err = net.ErrClosed
 	}
 	return opError(op, c.network, c.laddr, c.raddr, err)
+}
+
+// put ends a call, and runs a detach that waited for it.
+func (c *Conn) put() {
+	if c.sock.put() {
+		c.finishDetach()
+	}
 }
 
 // Read reads data from the connection, as net.Conn.Read.
@@ -64,38 +78,158 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return n, err
 		}
 	}
-	n, err := c.file.Read(p)
+	if !c.sock.get() {
+		return 0, c.opError("read", net.ErrClosed)
+	}
+	n, err := c.read(p)
+	c.put()
 	if c.idle.proto.Load() == protoUnknown {
 		c.idle.sniff(p[:n])
 	}
 	return n, c.opError("read", err)
 }
 
+func (c *Conn) read(p []byte) (int, error) {
+	f := c.sock.file.Load()
+	if f == nil {
+		if n, err, done := c.readDetached(p); done {
+			return n, err
+		}
+		if f = c.attach(); f == nil {
+			return 0, net.ErrClosed
+		}
+	}
+	return f.Read(p)
+}
+
+// attach attaches a detached socket for a call that must wait. A Conn that
+// still waits in OnReadable (a blocked Write) detaches again when the last
+// call ends.
+func (c *Conn) attach() *os.File {
+	f := c.sock.attach()
+	if w := c.wait.Load(); f != nil && w != nil && w.waiting() {
+		c.sock.askDetach()
+	}
+	return f
+}
+
+// readDetached reads from a detached socket what is there without waiting.
+// done is false when the caller must attach and wait. A Read ends a wait in
+// OnReadable: the program reads on its own.
+func (c *Conn) readDetached(p []byte) (n int, err error, done bool) {
+	if w := c.wait.Load(); w != nil {
+		if n := w.takePrefix(p); n > 0 {
+			return n, nil, true
+		}
+		w.cancel()
+	}
+	if len(p) == 0 {
+		return 0, nil, true
+	}
+	if passed(c.sock.rdl.Load()) {
+		return 0, os.ErrDeadlineExceeded, true
+	}
+	for {
+		n, err := unix.Read(c.sock.rawFD(), p)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, nil, false
+		case err != nil:
+			return 0, err, true
+		case n == 0:
+			return 0, io.EOF, true
+		}
+		return n, nil, true
+	}
+}
+
 // Write writes data to the connection, as net.Conn.Write: it returns only
 // when all of p is written or an error (deadline, close, reset) stops it.
+// On a detached Conn (waiting in OnReadable) a write the kernel takes at
+// once costs one system call and leaves the Conn waiting.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.idle.interrupt()
-	n, err := c.file.Write(p)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.sock.get() {
+		return 0, c.opError("write", net.ErrClosed)
+	}
+	n, err := c.write(p)
+	c.put()
 	return n, c.opError("write", err)
+}
+
+func (c *Conn) write(p []byte) (int, error) {
+	f := c.sock.file.Load()
+	if f != nil {
+		return f.Write(p)
+	}
+	n, err, done := c.writeDetached(p)
+	if done {
+		return n, err
+	}
+	if f = c.attach(); f == nil {
+		return n, net.ErrClosed
+	}
+	m, err := f.Write(p[n:])
+	return n + m, err
+}
+
+// writeDetached writes to a detached socket what the kernel takes without
+// waiting. done is false when the rest, p[n:], needs a wait.
+func (c *Conn) writeDetached(p []byte) (n int, err error, done bool) {
+	if passed(c.sock.wdl.Load()) {
+		return 0, os.ErrDeadlineExceeded, true
+	}
+	fd := c.sock.rawFD()
+	for n < len(p) {
+		m, err := unix.Write(fd, p[n:])
+		if m > 0 {
+			n += m
+		}
+		switch {
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			return n, nil, false
+		case err != nil:
+			return n, err, true
+		}
+	}
+	return n, nil, true
+}
+
+// passed reports whether a deadline (unix nanoseconds; 0: none) has passed.
+func passed(deadline int64) bool {
+	return deadline != 0 && time.Now().UnixNano() >= deadline
 }
 
 // Close closes the connection. Pending Read and Write calls return errors
 // wrapping net.ErrClosed; later calls do too, and never touch the fd again.
-// Closing a hibernating connection's old Conn (net/http's closeIdleConns
-// does) is harmless.
+// Closing a Conn that waits in OnReadable ends the wait: its function does
+// not run. Closing a hibernating connection's old Conn (net/http's
+// closeIdleConns does) is harmless.
 func (c *Conn) Close() error {
-	if !c.closed.CompareAndSwap(false, true) {
-		return c.opError("close", net.ErrClosed)
-	}
 	if park, deadline := c.idle.takeParkPending(); park {
-		c.park(deadline)
-		return nil
+		return c.park(deadline)
 	}
-	err := c.file.Close()
-	if c.ln != nil {
-		c.ln.stats.open.Add(-1)
+	return c.opError("close", c.close())
+}
+
+// close ends any wait and closes the socket for good.
+func (c *Conn) close() error {
+	if w := c.wait.Load(); w != nil {
+		w.closing()
 	}
-	return c.opError("close", err)
+	first, err := c.sock.close()
+	if !first {
+		return net.ErrClosed
+	}
+	if c.hub != nil {
+		c.hub.stats.closed.Add(1)
+	}
+	return err
 }
 
 // LocalAddr returns the local network address.
@@ -112,45 +246,98 @@ func (c *Conn) SetDeadline(t time.Time) error {
 		c.idle.setPhase(phaseOff)
 		c.idle.readDeadline = t
 	}
-	return c.opError("set", c.file.SetDeadline(t))
+	return c.setDeadline(t, true, true)
 }
 
-// SetReadDeadline sets the read deadline, as net.Conn.SetReadDeadline.
+// SetReadDeadline sets the read deadline, as net.Conn.SetReadDeadline. On a
+// Conn waiting in OnReadable, a read deadline that passes runs the function.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.idle.phase.Load() != phaseOff {
 		c.idle.mu.Lock()
 		defer c.idle.mu.Unlock()
 		c.idle.noteReadDeadline(t)
 	}
-	return c.opError("set", c.file.SetReadDeadline(t))
+	return c.setDeadline(t, true, false)
 }
 
 // SetWriteDeadline sets the write deadline, as net.Conn.SetWriteDeadline.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.idle.interrupt()
-	return c.opError("set", c.file.SetWriteDeadline(t))
+	return c.setDeadline(t, false, true)
+}
+
+func (c *Conn) setDeadline(t time.Time, read, write bool) error {
+	if !c.sock.get() {
+		return c.opError("set", net.ErrClosed)
+	}
+	defer c.put()
+	var d int64
+	if !t.IsZero() {
+		d = t.UnixNano()
+	}
+	if read {
+		c.sock.rdl.Store(d)
+		if w := c.wait.Load(); w != nil {
+			w.deadlineChanged(d)
+		}
+	}
+	if write {
+		c.sock.wdl.Store(d)
+	}
+	f := c.sock.file.Load()
+	if f == nil {
+		return nil
+	}
+	var err error
+	switch {
+	case read && write:
+		err = f.SetDeadline(t)
+	case read:
+		err = f.SetReadDeadline(t)
+	default:
+		err = f.SetWriteDeadline(t)
+	}
+	return c.opError("set", err)
 }
 
 // SyscallConn returns a raw network connection, as *net.TCPConn does. Its
-// Read and Write wait in the runtime poller like the Conn's own calls.
+// Read and Write wait in the runtime poller like the Conn's own calls. The
+// Conn then stays attached to the runtime poller for good: OnReadable
+// waits with a goroutine, and it never hibernates.
 func (c *Conn) SyscallConn() (syscall.RawConn, error) {
-	if c.closed.Load() {
+	if !c.sock.get() {
 		return nil, c.opError("raw-control", net.ErrClosed)
 	}
+	defer c.put()
 	c.idle.disable()
-	return c.file.SyscallConn()
+	c.sock.pin()
+	f := c.sock.file.Load()
+	if f == nil {
+		if f = c.attach(); f == nil {
+			return nil, c.opError("raw-control", net.ErrClosed)
+		}
+	}
+	return f.SyscallConn()
 }
 
 // control runs f on the socket's fd, holding it open for the duration.
-func (c *Conn) control(op string, f func(fd int) error) error {
+func (c *Conn) control(op string, fn func(fd int) error) error {
 	c.idle.interrupt()
-	rc, err := c.file.SyscallConn()
-	if err != nil {
-		return c.opError(op, err)
+	if !c.sock.get() {
+		return c.opError(op, net.ErrClosed)
 	}
+	defer c.put()
 	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
-		return c.opError(op, err)
+	if f := c.sock.file.Load(); f != nil {
+		rc, err := f.SyscallConn()
+		if err != nil {
+			return c.opError(op, err)
+		}
+		if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+			return c.opError(op, err)
+		}
+	} else {
+		ferr = fn(c.sock.rawFD())
 	}
 	if ferr != nil {
 		return c.opError(op, os.NewSyscallError(op, ferr))

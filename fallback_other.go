@@ -196,4 +196,10 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	return &Conn{Conn: c}, nil
 }
 
-func connStateHook(net.Conn, http.ConnState) {}
+// Hibernate does nothing here: without pollnet's pollers nothing hibernates.
+func Hibernate(*http.Server) {}
+
+func onReadablePolled(net.Conn, func()) (bool, error) { return false, nil }
+
+// Unhijack is not supported without pollnet's pollers.
+func Unhijack(net.Conn, []byte) error { return errNoSupport }

@@ -89,6 +89,25 @@ func (s *idleState) interrupt() {
 	}
 }
 
+// woke resets the rule of a kept Conn handed out again: it spoke HTTP/1.
+func (s *idleState) woke() {
+	s.mu.Lock()
+	s.setPhase(phaseOff)
+	s.mu.Unlock()
+}
+
+// rehire makes an unhijacked Conn's next bytes decide again whether it may
+// hibernate.
+func (s *idleState) rehire(hibernates bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setPhase(phaseOff)
+	s.headLen = 0
+	if hibernates {
+		s.proto.Store(protoUnknown)
+	}
+}
+
 // disable makes the Conn never park again (hijacked, raw access, dup'ed fd).
 func (s *idleState) disable() {
 	s.mu.Lock()
@@ -170,27 +189,43 @@ func classifyRequestLine(head []byte) int32 {
 func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	s := &c.idle
 	s.mu.Lock()
-	grace := c.ln.idleGrace
-	graceEnd := time.Now().Add(grace)
-	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || c.ln.closed.Load() || c.ln.lot.overloaded() ||
+	h := c.hub
+	graceEnd := time.Now().Add(h.grace)
+	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
 		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
 		s.setPhase(phaseOff)
 		s.mu.Unlock()
 		return 0, false, nil
 	}
 	s.setPhase(phaseGrace)
-	c.file.SetReadDeadline(graceEnd)
+	if !c.sock.get() { // closed: read as usual, and fail
+		s.setPhase(phaseOff)
+		s.mu.Unlock()
+		return 0, false, nil
+	}
+	f := c.sock.file.Load()
+	if f == nil { // detached (an unhijacked Conn): the grace is a wait
+		f = c.attach()
+	}
+	if f == nil {
+		c.put()
+		s.setPhase(phaseOff)
+		s.mu.Unlock()
+		return 0, false, nil
+	}
+	f.SetReadDeadline(graceEnd)
 	s.mu.Unlock()
 
-	n, err = c.file.Read(p)
+	n, err = f.Read(p)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Whatever happened, the file's deadline goes back to the caller's: a
 	// call that interrupted the grace period recorded its own in readDeadline.
-	c.file.SetReadDeadline(s.readDeadline)
+	f.SetReadDeadline(s.readDeadline)
+	c.put()
 	if s.phase.Load() == phaseGrace {
-		if n == 0 && isTimeout(err) && !c.ln.closed.Load() {
+		if n == 0 && isTimeout(err) && !h.closed.Load() {
 			s.setPhase(phaseParkPending)
 			return 0, true, io.EOF
 		}
@@ -204,16 +239,18 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 }
 
 // park hands the socket of a Conn that net/http closed at idle to the
-// listener. The Conn's own fd is closed (and leaves the runtime poller); a
-// duplicate keeps the socket open on the listener's poller.
-func (c *Conn) park(deadline time.Time) {
-	nfd, err := c.dup()
-	c.file.Close()
-	if err != nil {
-		c.ln.stats.open.Add(-1) // could not keep the socket: it is closed
-		return
+// listener's hub: its own fd leaves the runtime poller (socket.go), a
+// duplicate waits on the hub's poller until the next request, the idle
+// deadline or the peer's close.
+func (c *Conn) park(deadline time.Time) error {
+	var d int64
+	if !deadline.IsZero() {
+		d = deadline.UnixNano()
 	}
-	c.ln.lot.park(nfd, deadline, makePeerAddr(c.raddr))
+	if c.srv != nil && c.srv.keep {
+		return c.hub.parkKept(c, d)
+	}
+	return c.hub.park(c, d)
 }
 
 // connStateHook is pollnet's http.Server.ConnState hook.

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 )
@@ -105,49 +104,5 @@ func TestHibernateIdleTimeoutShorterThanGrace(t *testing.T) {
 	waitStats(t, ln, "the connection closed", func(s Stats) bool { return s.Open == 0 })
 	if st := ln.Stats(); st.Parks != 0 || st.Expired != 0 {
 		t.Fatalf("stats %+v: want no park (idle timeout before the grace ends)", st)
-	}
-}
-
-// Hibernate chains the user's ConnState hook, and because a woken socket
-// comes back through Accept, net/http runs ConnState (StateNew) and
-// ConnContext again for every wake-up.
-func TestHibernateChainsUserHooks(t *testing.T) {
-	var mu sync.Mutex
-	states := map[http.ConnState]int{}
-	contexts := 0
-	ln, _ := serveTest(t, hibConfig(), hibMux(), func(srv *http.Server) {
-		srv.ConnState = func(c net.Conn, s http.ConnState) {
-			mu.Lock()
-			states[s]++
-			mu.Unlock()
-		}
-		srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-			mu.Lock()
-			contexts++
-			mu.Unlock()
-			return ctx
-		}
-	})
-	c := dialRaw(t, ln.Addr())
-	const requests = 3
-	for range requests {
-		c.get("/hooks")
-		waitParked(t, ln, 1)
-	}
-	waitFor(t, "the last cycle's StateClosed", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return states[http.StateClosed] == requests
-	})
-	mu.Lock()
-	defer mu.Unlock()
-	// One cycle per request: new, active, idle, closed (the park).
-	for _, s := range []http.ConnState{http.StateNew, http.StateActive, http.StateIdle, http.StateClosed} {
-		if states[s] != requests {
-			t.Fatalf("user hook saw %v %d times, want %d (states %v)", s, states[s], requests, states)
-		}
-	}
-	if contexts != requests {
-		t.Fatalf("ConnContext ran %d times, want %d", contexts, requests)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pollnet/pollnet/internal/poller"
 	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +34,6 @@ type Listener struct {
 	addr      net.Addr
 	unlink    string        // unix socket path to remove on Close
 	keepAlive time.Duration // of accepted TCP connections; < 0: off
-	idleGrace time.Duration // <= 0: hibernation off
 
 	closed atomic.Bool
 	done   chan struct{} // closed by Close
@@ -52,33 +50,27 @@ type Listener struct {
 	// the flag can only skip a useless attempt, never a connection.
 	drained atomic.Bool
 	turn    uint32 // alternates Accept's two sources
-	loops   []*pollLoop
-	lot     parkingLot
-	stats   listenerStats
-}
-
-type listenerStats struct {
-	accepted, parks, wakes, expired, peerGone atomic.Uint64
-	open, parked                              atomic.Int64
+	hub     *hub   // accepted connections: counters, parking, woken queue
 }
 
 // Stats returns the listener's counters.
 func (l *Listener) Stats() Stats {
+	st := &l.hub.stats
+	accepted := st.accepted.Load()
 	return Stats{
-		Accepted: l.stats.accepted.Load(),
-		Open:     l.stats.open.Load(),
-		Parked:   l.stats.parked.Load(),
-		Parks:    l.stats.parks.Load(),
-		Wakes:    l.stats.wakes.Load(),
-		Expired:  l.stats.expired.Load(),
-		PeerGone: l.stats.peerGone.Load(),
+		Accepted: accepted,
+		Open:     int64(accepted - st.closed.Load()),
+		Parked:   st.parked.Load(),
+		Waiting:  st.waiting.Load(),
+		Parks:    st.parks.Load(),
+		Wakes:    st.wakes.Load(),
+		Expired:  st.expired.Load(),
+		PeerGone: st.peerGone.Load(),
 	}
 }
 
 // Addr returns the listener's network address.
 func (l *Listener) Addr() net.Addr { return l.addr }
-
-func (l *Listener) hibernates() bool { return l.idleGrace > 0 }
 
 // Listen announces on the local network address with the config's options.
 // The network must be "tcp", "tcp4", "tcp6" or "unix".
@@ -178,7 +170,6 @@ func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
 		network:   network,
 		addr:      toAddr(sa),
 		keepAlive: lc.KeepAlive,
-		idleGrace: lc.idleGrace(),
 		done:      make(chan struct{}),
 		incoming:  make(chan struct{}, 1),
 	}
@@ -187,16 +178,17 @@ func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
 	} else if l.keepAlive == 0 {
 		l.keepAlive = defaultKeepAlive
 	}
-	l.lot.init(l)
-	for range lc.pollers() {
-		lp, err := startPollLoop(l)
-		if err != nil {
-			l.Close()
-			return nil, err
-		}
-		l.loops = append(l.loops, lp)
+	var laddr net.Addr // accepted sockets share the listener's address when it is one IP
+	if a, ok := l.addr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		laddr = l.addr
 	}
-	if err := l.loops[0].p.Add(fd, poller.MakeKey(fd, 0), poller.Readable); err != nil {
+	h, err := newHub(network, laddr, lc.idleGrace(), lc.pollers(), func() { signal(l.incoming) })
+	if err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("poller", err)
+	}
+	l.hub = h
+	if err := h.set.addPersistent(fd); err != nil {
 		l.Close()
 		return nil, os.NewSyscallError("poller", err)
 	}
@@ -204,7 +196,7 @@ func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
 }
 
 // signal wakes one waiter on ch without blocking.
-func (l *Listener) signal(ch chan struct{}) {
+func signal(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
@@ -236,7 +228,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			select {
 			case <-l.incoming:
 				l.drained.Store(false)
-			case <-l.lot.woken:
+			case <-l.hub.woken:
 			case <-l.done:
 			}
 		case err == unix.EINTR || err == unix.ECONNABORTED:
@@ -245,7 +237,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
-			case <-l.lot.woken:
+			case <-l.hub.woken:
 			case <-l.done:
 			}
 			t.Stop()
@@ -259,13 +251,13 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 // next takes one connection, alternating which source it tries first. It
 // returns the kernel's accept error (EAGAIN: nothing pending) when both
-// sources are empty, and (nil, nil) when a woken socket turned out dead.
+// sources are empty.
 func (l *Listener) next() (*Conn, error) {
 	l.turn++
 	wokenFirst := l.turn%2 == 0
 	if wokenFirst {
-		if fd, peer, ok := l.lot.take(); ok {
-			return l.wake(fd, peer), nil
+		if c := l.hub.take(); c != nil {
+			return c, nil
 		}
 	}
 	c, err := l.acceptNew()
@@ -273,8 +265,8 @@ func (l *Listener) next() (*Conn, error) {
 		return c, nil
 	}
 	if !wokenFirst {
-		if fd, peer, ok := l.lot.take(); ok {
-			return l.wake(fd, peer), nil
+		if c := l.hub.take(); c != nil {
+			return c, nil
 		}
 	}
 	return nil, err
@@ -302,39 +294,17 @@ func (l *Listener) acceptNew() (*Conn, error) {
 	if l.network != "unix" {
 		setTCPOptions(fd, l.keepAlive)
 	}
-	laddr, err := l.localAddr(fd)
+	laddr, err := l.hub.localAddr(fd)
 	if err != nil {
 		unix.Close(fd)
 		return nil, unix.ECONNABORTED
 	}
-	c, err := newConn(fd, l.network, laddr, toAddr(rsa), l)
+	c, err := newConn(fd, l.network, laddr, toAddr(rsa), l.hub)
 	if err != nil {
 		return nil, unix.ECONNABORTED
 	}
-	l.stats.accepted.Add(1)
-	l.stats.open.Add(1)
+	l.hub.stats.accepted.Add(1)
 	return c, nil
-}
-
-// wake turns a woken parked socket into a new Conn, or closes it and returns
-// nil if it cannot.
-func (l *Listener) wake(fd int, peer peerAddr) *Conn {
-	laddr, err1 := l.localAddr(fd)
-	raddr, err2 := peer.addr(fd)
-	if err1 != nil || err2 != nil { // the peer reset after sending: its park ends here
-		unix.Close(fd)
-		l.stats.open.Add(-1)
-		l.stats.peerGone.Add(1)
-		return nil
-	}
-	c, err := newConn(fd, l.network, laddr, raddr, l)
-	if err != nil {
-		l.stats.open.Add(-1)
-		l.stats.peerGone.Add(1)
-		return nil
-	}
-	l.stats.wakes.Add(1)
-	return c
 }
 
 // Close stops the listener: Accept returns net.ErrClosed, parked and queued
@@ -344,9 +314,8 @@ func (l *Listener) Close() error {
 		return l.opError("close", net.ErrClosed)
 	}
 	close(l.done)
-	l.lot.close() // first: parks from now on close their socket at once
-	for _, lp := range l.loops {
-		lp.shutdown()
+	if l.hub != nil {
+		l.hub.close() // first: parks from now on close their socket at once
 	}
 	l.fdmu.Lock()
 	err := unix.Close(l.fd)
@@ -358,19 +327,6 @@ func (l *Listener) Close() error {
 		return l.opError("close", os.NewSyscallError("close", err))
 	}
 	return nil
-}
-
-// localAddr is an accepted socket's local address: the listener's own when
-// it is bound to one IP (no syscall), else what getsockname says.
-func (l *Listener) localAddr(fd int) (net.Addr, error) {
-	if a, ok := l.addr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
-		return l.addr, nil
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		return nil, err
-	}
-	return toAddr(sa), nil
 }
 
 func (l *Listener) opError(op string, err error) error {

@@ -103,8 +103,8 @@ func TestListenConfigOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln2.Close()
-	if calls != 2 || len(ln1.loops) != 3 {
-		t.Fatalf("Control called %d times, %d pollers", calls, len(ln1.loops))
+	if calls != 2 || len(ln1.hub.set.loops) != 3 {
+		t.Fatalf("Control called %d times, %d pollers", calls, len(ln1.hub.set.loops))
 	}
 	boom := errors.New("boom")
 	lc.Control = func(string, string, syscall.RawConn) error { return boom }

@@ -39,7 +39,7 @@ func TestNoParkingWhileAcceptLags(t *testing.T) {
 		}
 	}
 
-	ln.lot.queued.Store(maxQueued + 1) // as if Accept were far behind
+	ln.hub.queued.Store(maxQueued + 1) // as if Accept were far behind
 	get()
 	time.Sleep(100 * time.Millisecond) // ten grace periods: would have parked
 	if st := ln.Stats(); st.Parks != 0 {
@@ -47,7 +47,7 @@ func TestNoParkingWhileAcceptLags(t *testing.T) {
 	}
 	get() // still served, by the same net/http goroutine
 
-	ln.lot.queued.Store(0)
+	ln.hub.queued.Store(0)
 	get()
 	waitFor(t, "park once the queue drained", func() bool { return ln.Stats().Parked == 1 })
 	get()

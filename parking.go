@@ -3,207 +3,279 @@
 package pollnet
 
 import (
+	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pollnet/pollnet/internal/poller"
-	"golang.org/x/sys/unix"
+	"github.com/pollnet/pollnet/internal/timeheap"
 )
 
-// parkedConn is the whole record of a hibernating socket: 24 bytes, in a
-// slice indexed by fd. The fd, the kernel socket and its poller registration
-// are all the rest.
+// A lot is one poller's table of sockets waiting to become readable: parked
+// (hibernating) HTTP connections and Conns waiting in OnReadable. Each lot
+// has its own lock, so pollers never contend with each other.
 //
-// A slot moves free -> parked (park) -> queued (readable: waiting in Accept)
-// -> free (Accept took it), or parked -> free (peer closed, idle deadline,
-// listener closed). gen == 0 marks a free slot; gen grows on every park, and
-// poller keys and queue entries carry it, so an event or entry from an
-// earlier park of the same fd number is recognised as stale and dropped.
-type parkedConn struct {
-	deadline int64 // unix nanoseconds of the idle deadline; 0: none
-	gen      uint32
-	heapIdx  int32 // position in parkingLot.expiry; notInHeap or queuedMark
-	peer     peerAddr
+// A registration is one-shot: when its socket becomes readable (data, end
+// of stream, error) or its deadline passes, the lot takes it out of the table
+// and tells its watcher once, outside the lock. The kernel registration is
+// one-shot too (poller.OneShot): after the report it stays disabled until
+// re-armed with the same fd (watch with rearm) or removed (forget).
+//
+// A slot moves free -> watched (watch) -> free (reported, unwatch, or the
+// lot closes). gen == 0 marks a free slot; every watch takes a new
+// generation, which the poller key and the deadline heap entry carry, so an
+// event or timer of an earlier registration of the same fd number is
+// recognised as stale and dropped (the runtime's netpoll tags its events
+// with fdseq for the same reason).
+type lot struct {
+	p *poller.Poller
+	// A pollset spreads fds over its lots by fd % stride; this lot holds the
+	// fds with fd % stride == index, in slots indexed by fd / stride.
+	stride, index int
+
+	mu        sync.Mutex
+	slots     []slot
+	nextGen   uint32
+	deadlines timeheap.Heap[int32] // fds of slots with a deadline
+	timer     *time.Timer          // fires at the earliest deadline
+	closed    bool
 }
+
+// slot is one registration. 32 bytes: an fd's whole record while it waits.
+type slot struct {
+	gen     uint32
+	heapIdx int32  // position in deadlines, or timeheap.NotInHeap
+	data    uint64 // the watcher's own word (a parked socket's peer address)
+	w       watcher
+}
+
+// watcher is told, once, why its registration ended. It is called without
+// the lot's lock, from the poll loop's goroutine or the deadline timer's:
+// it must not block.
+type watcher interface {
+	ready(fd int, data uint64, why readyReason)
+}
+
+type readyReason uint8
 
 const (
-	notInHeap  = -1 // parked without a deadline, or free
-	queuedMark = -2 // queued for Accept (a queued socket has left the heap)
+	readyReadable readyReason = iota // data has come
+	readyHangup                      // end of stream or an error, maybe after data
+	readyDeadline                    // the registration's deadline passed
 )
 
-func (s *parkedConn) queued() bool { return s.heapIdx == queuedMark }
-
-// parkingLot holds a listener's parked sockets.
-type parkingLot struct {
-	ln      *Listener
-	mu      sync.Mutex
-	slots   []parkedConn // by fd
-	nextGen uint32
-	expiry  []int32     // min-heap of fds by slots[fd].deadline
-	timer   *time.Timer // fires at the earliest deadline
-	closed  bool
-	queue   []queuedFD   // FIFO of woken sockets for Accept
-	queued  atomic.Int32 // len(queue), readable without mu
-	woken   chan struct{}
+// report is a registration that ended, to be told outside the lock.
+type report struct {
+	fd   int
+	data uint64
+	w    watcher
+	why  readyReason
 }
 
-// maxQueued bounds the woken sockets waiting for Accept. Past it the process
-// is overloaded (its accept loop cannot keep up): parking more connections
-// would only lengthen the queue, so idle connections stay with net/http, as
-// with std, until it drains.
-const maxQueued = 256
+// errLotClosed: the lot's owner (a listener) has closed.
+var errLotClosed = errors.New("pollnet: poller closed")
 
-// overloaded reports whether parking should pause (see maxQueued).
-func (p *parkingLot) overloaded() bool { return p.queued.Load() > maxQueued }
-
-type queuedFD struct {
-	fd  int32
-	gen uint32
+func newLot(p *poller.Poller, stride, index int) *lot {
+	l := &lot{p: p, stride: stride, index: index}
+	l.deadlines = timeheap.New(func(fd int32, i int32) { l.slots[int(fd)/l.stride].heapIdx = i })
+	return l
 }
 
-func (p *parkingLot) init(ln *Listener) {
-	p.ln = ln
-	p.woken = make(chan struct{}, 1)
-}
-
-func (p *parkingLot) slot(fd int) *parkedConn {
-	if fd >= len(p.slots) {
+func (l *lot) slot(fd int) *slot {
+	i := fd / l.stride
+	if i >= len(l.slots) {
 		// Grow by a quarter: the table is sized by the highest fd, and with
 		// tens of thousands of sockets doubling would waste more than a
 		// record per connection.
-		n := max(fd+1, len(p.slots)+len(p.slots)/4, 1024)
-		grown := make([]parkedConn, n)
-		copy(grown, p.slots)
-		p.slots = grown
+		n := max(i+1, len(l.slots)+len(l.slots)/4, 256)
+		grown := make([]slot, n)
+		copy(grown, l.slots)
+		l.slots = grown
 	}
-	return &p.slots[fd]
+	return &l.slots[i]
 }
 
-func (p *parkingLot) pollerFor(fd int) *poller.Poller {
-	loops := p.ln.loops
-	return loops[fd%len(loops)].p
+// watch registers fd until it becomes readable or deadline (unix
+// nanoseconds; 0: none) passes, and returns the registration's generation.
+// rearm says the fd still has a disabled one-shot registration on this
+// lot's poller (from an earlier watch), which is re-armed instead of added.
+// It fails with errLotClosed once the lot is closed.
+func (l *lot) watch(fd int, w watcher, data uint64, deadline int64, rearm bool) (uint32, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, errLotClosed
+	}
+	l.nextGen++
+	if l.nextGen == 0 {
+		l.nextGen = 1
+	}
+	s := l.slot(fd)
+	*s = slot{gen: l.nextGen, heapIdx: timeheap.NotInHeap, data: data, w: w}
+	if deadline != 0 {
+		l.pushDeadline(fd, deadline)
+	}
+	// Registering a socket that is already readable (data or FIN that came
+	// before) reports it at once, on epoll and kqueue alike.
+	key, in := poller.MakeKey(fd, s.gen), poller.Readable|poller.OneShot
+	var err error
+	if rearm {
+		err = l.p.Modify(fd, key, in)
+	} else {
+		err = l.p.Add(fd, key, in)
+	}
+	if err != nil {
+		l.freeLocked(fd)
+		return 0, err
+	}
+	return s.gen, nil
 }
 
-// park puts a socket that net/http closed at idle on a poller.
-func (p *parkingLot) park(fd int, deadline time.Time, peer peerAddr) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		unix.Close(fd)
-		p.ln.stats.open.Add(-1)
-		return
+// unwatch ends fd's registration gen if it has not been reported yet, and
+// returns whether it did: then its watcher will not be told. The kernel
+// registration stays (disabled or not): forget removes it.
+func (l *lot) unwatch(fd int, gen uint32) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.current(fd, gen) {
+		return false
 	}
-	p.nextGen++
-	if p.nextGen == 0 {
-		p.nextGen = 1
-	}
-	s := p.slot(fd)
-	*s = parkedConn{gen: p.nextGen, heapIdx: notInHeap, peer: peer}
-	if !deadline.IsZero() {
-		s.deadline = deadline.UnixNano()
-		p.pushExpiry(fd)
-	}
-	p.ln.stats.parked.Add(1)
-	// Adding a socket that is already readable (data or FIN that raced the
-	// park) reports it at once, on epoll and kqueue alike: nothing to check.
-	if err := p.pollerFor(fd).Add(fd, poller.MakeKey(fd, s.gen), poller.Readable); err != nil {
-		p.releaseLocked(fd)
-		return
-	}
-	p.ln.stats.parks.Add(1) // under mu: no wake or expiry of this park can count first
+	l.freeLocked(fd)
+	return true
 }
 
-// onReadable handles a poller event for a parked socket. Without a hangup,
-// an edge on a parked socket means data: the next request has come. With
-// one (FIN, RST, error) a peek tells whether data came first.
-func (p *parkingLot) onReadable(fd int, gen uint32, hangup bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed || fd >= len(p.slots) || p.slots[fd].gen != gen || p.slots[fd].queued() {
-		return // stale: that park ended
-	}
-	if !hangup {
-		p.queueLocked(fd)
+// forget removes fd's kernel registration. Call it before the fd is closed
+// while a duplicate keeps the socket open (a closed fd's registration
+// otherwise lives as long as the socket), or before another poller or the
+// runtime takes the fd.
+func (l *lot) forget(fd int) { l.p.Remove(fd) }
+
+// setDeadline changes the deadline of fd's registration gen (0: none). A
+// deadline already passed is reported by the timer, right away.
+func (l *lot) setDeadline(fd int, gen uint32, deadline int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.current(fd, gen) {
 		return
 	}
-	var b [1]byte
-	n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	s := &l.slots[fd/l.stride]
 	switch {
-	case err == unix.EAGAIN || err == unix.EINTR:
-	case err == nil && n > 0:
-		p.queueLocked(fd) // data, then FIN: serve the request; net/http sees the EOF after
+	case deadline == 0 && s.heapIdx != timeheap.NotInHeap:
+		l.deadlines.Remove(s.heapIdx)
+	case deadline == 0:
+	case s.heapIdx == timeheap.NotInHeap:
+		l.pushDeadline(fd, deadline)
 	default:
-		p.ln.stats.peerGone.Add(1)
-		p.releaseLocked(fd)
+		l.deadlines.Fix(s.heapIdx, deadline)
+		l.armTimer()
 	}
 }
 
-// queueLocked moves a parked socket whose next request has come to the
-// accept queue.
-func (p *parkingLot) queueLocked(fd int) {
-	p.pollerFor(fd).Remove(fd)
-	p.removeExpiry(fd)
-	p.slots[fd].heapIdx = queuedMark
-	p.queue = append(p.queue, queuedFD{fd: int32(fd), gen: p.slots[fd].gen})
-	p.queued.Store(int32(len(p.queue)))
-	p.ln.stats.parked.Add(-1)
-	p.ln.signal(p.woken)
+func (l *lot) current(fd int, gen uint32) bool {
+	i := fd / l.stride
+	return i < len(l.slots) && l.slots[i].gen == gen && gen != 0
 }
 
-// releaseLocked closes a parked socket for good.
-func (p *parkingLot) releaseLocked(fd int) {
-	p.pollerFor(fd).Remove(fd)
-	p.removeExpiry(fd)
-	p.slots[fd] = parkedConn{heapIdx: notInHeap}
-	unix.Close(fd)
-	p.ln.stats.parked.Add(-1)
-	p.ln.stats.open.Add(-1)
+func (l *lot) pushDeadline(fd int, deadline int64) {
+	if l.deadlines.Push(deadline, int32(fd)) {
+		l.armTimer()
+	}
 }
 
-// take pops the oldest woken socket, if any, for Accept, with the peer
-// address it had when it parked.
-func (p *parkingLot) take() (fd int, peer peerAddr, ok bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for len(p.queue) > 0 {
-		q := p.queue[0]
-		p.queue = p.queue[1:]
-		p.queued.Store(int32(len(p.queue)))
-		fd := int(q.fd)
-		if p.closed || p.slots[fd].gen != q.gen || !p.slots[fd].queued() {
-			continue
-		}
-		peer = p.slots[fd].peer
-		p.slots[fd] = parkedConn{heapIdx: notInHeap}
-		if len(p.queue) == 0 {
-			p.queue = nil // let the backing array go
-		}
-		return fd, peer, true
+// freeLocked empties fd's slot.
+func (l *lot) freeLocked(fd int) {
+	s := &l.slots[fd/l.stride]
+	if s.heapIdx != timeheap.NotInHeap {
+		l.deadlines.Remove(s.heapIdx)
 	}
-	return -1, peerAddr{}, false
+	*s = slot{heapIdx: timeheap.NotInHeap}
 }
 
-// close closes every parked and queued socket; later parks close at once.
-func (p *parkingLot) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	if p.timer != nil {
-		p.timer.Stop()
+// take ends fd's registration gen for a report, appending it to out.
+func (l *lot) take(out []report, fd int, gen uint32, why readyReason) []report {
+	if !l.current(fd, gen) {
+		return out // stale: that registration already ended
 	}
-	for fd := range p.slots {
-		if p.slots[fd].gen == 0 {
-			continue
+	s := &l.slots[fd/l.stride]
+	out = append(out, report{fd: fd, data: s.data, w: s.w, why: why})
+	l.freeLocked(fd)
+	return out
+}
+
+// dispatch handles a batch of poller events from the lot's loop.
+func (l *lot) dispatch(events []poller.Event, out []report) []report {
+	l.mu.Lock()
+	for _, ev := range events {
+		fd, gen := poller.SplitKey(ev.Key)
+		why := readyReadable
+		if ev.Hangup {
+			why = readyHangup
 		}
-		if !p.slots[fd].queued() {
-			p.ln.stats.parked.Add(-1)
-		}
-		p.slots[fd] = parkedConn{heapIdx: notInHeap}
-		unix.Close(fd)
-		p.ln.stats.open.Add(-1)
+		out = l.take(out, fd, gen, why)
 	}
-	p.queue = nil
-	p.queued.Store(0)
-	p.expiry = nil
+	l.mu.Unlock()
+	tell(out)
+	return out[:0]
+}
+
+func tell(reports []report) {
+	for i, r := range reports {
+		r.w.ready(r.fd, r.data, r.why)
+		reports[i] = report{} // drop the watcher reference
+	}
+}
+
+// armTimer sets the timer to the earliest deadline. Called with mu held.
+func (l *lot) armTimer() {
+	when, _, ok := l.deadlines.Min()
+	if !ok || l.closed {
+		return
+	}
+	d := time.Until(time.Unix(0, when))
+	if l.timer == nil {
+		l.timer = time.AfterFunc(d, l.expire)
+	} else {
+		l.timer.Reset(d)
+	}
+}
+
+// expire reports the registrations whose deadline has passed.
+func (l *lot) expire() {
+	var out []report
+	l.mu.Lock()
+	now := time.Now().UnixNano()
+	for !l.closed {
+		when, fd, ok := l.deadlines.Min()
+		if !ok {
+			break
+		}
+		if when > now {
+			l.armTimer()
+			break
+		}
+		out = l.take(out, int(fd), l.slots[int(fd)/l.stride].gen, readyDeadline)
+	}
+	l.mu.Unlock()
+	tell(out)
+}
+
+// close ends every registration without telling the watchers, and returns
+// them (with why == readyDeadline) for the owner to release. Later watches
+// fail with errLotClosed.
+func (l *lot) close() []report {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	var out []report
+	for i := range l.slots {
+		if s := &l.slots[i]; s.gen != 0 {
+			out = append(out, report{fd: i*l.stride + l.index, data: s.data, w: s.w})
+		}
+	}
+	l.slots = nil
+	l.deadlines.Clear()
+	return out
 }

@@ -4,6 +4,7 @@ package pollnet
 
 import (
 	"io"
+	"net"
 	"os"
 )
 
@@ -19,7 +20,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 		src, limit = lr.R, lr.N
 	}
 	if f, ok := src.(*os.File); ok && limit != 0 {
-		n, handled, err := c.sendFile(f, limit)
+		n, handled, err := c.sendFileLocked(f, limit)
 		if isLimited {
 			lr.N -= n
 		}
@@ -30,6 +31,24 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 	}
 	n, err := io.Copy(writerOnly{c}, r)
 	return n, c.opError("readfrom", err)
+}
+
+// sendFileLocked runs sendFile as a Write: whole, one at a time, on the
+// attached socket.
+func (c *Conn) sendFileLocked(f *os.File, limit int64) (int64, bool, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.sock.get() {
+		return 0, true, net.ErrClosed
+	}
+	defer c.put()
+	dst := c.sock.file.Load()
+	if dst == nil {
+		if dst = c.attach(); dst == nil {
+			return 0, true, net.ErrClosed
+		}
+	}
+	return sendFile(dst, f, limit)
 }
 
 // writerOnly hides Conn.ReadFrom from io.Copy, which would otherwise call it.

@@ -78,10 +78,7 @@ var relConnMethods = map[string]func(c *Conn, file *os.File) error{
 		if c.LocalAddr() == nil || c.RemoteAddr() == nil {
 			return errors.New("nil address")
 		}
-		if c.ln != nil {
-			c.ln.Stats()
-		}
-		if c.closed.Load() {
+		if c.sock.closed() {
 			return net.ErrClosed
 		}
 		return nil
@@ -90,7 +87,7 @@ var relConnMethods = map[string]func(c *Conn, file *os.File) error{
 		for _, s := range []http.ConnState{http.StateIdle, http.StateActive, http.StateIdle, http.StateClosed} {
 			connStateHook(c, s)
 		}
-		if c.closed.Load() {
+		if c.sock.closed() {
 			return net.ErrClosed
 		}
 		return nil
@@ -134,7 +131,7 @@ func TestReliabilityCloseRacesConnMethods(t *testing.T) {
 				giveUp := time.Now().Add(20 * time.Second)
 				for {
 					if err := call(c, f); err != nil {
-						if c.closed.Load() {
+						if c.sock.closed() {
 							return
 						}
 						if errors.Is(err, os.ErrDeadlineExceeded) || relIsPeerGone(err) {

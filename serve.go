@@ -27,21 +27,3 @@ func ListenAndServe(addr string, h http.Handler) error {
 	}
 	return Serve(ln, h)
 }
-
-// Hibernate lets srv's idle HTTP/1.x keep-alive connections on pollnet
-// listeners hibernate: it installs pollnet's ConnState hook on srv, after
-// any hook already set (which keeps being called). Call it before
-// srv.Serve(ln). Connections that cannot hibernate safely (TLS, HTTP/2,
-// hijacked, pipelined) are served exactly as without it.
-//
-// A woken connection comes back through Accept as a new net.Conn, so
-// srv.ConnState, ConnContext and BaseContext run again for it.
-func Hibernate(srv *http.Server) {
-	prev := srv.ConnState
-	srv.ConnState = func(c net.Conn, state http.ConnState) {
-		if prev != nil {
-			prev(c, state)
-		}
-		connStateHook(c, state)
-	}
-}

@@ -33,12 +33,12 @@ const maxSendfileChunk = 4 << 20
 // offset to the socket with sendfile(2), advancing f's offset. handled is
 // false when the kernel refused f before any byte moved; the caller then
 // falls back to a plain copy.
-func (c *Conn) sendFile(f *os.File, limit int64) (written int64, handled bool, err error) {
+func sendFile(conn, f *os.File, limit int64) (written int64, handled bool, err error) {
 	src, err := f.SyscallConn()
 	if err != nil {
 		return 0, false, nil
 	}
-	dst, err := c.file.SyscallConn()
+	dst, err := conn.SyscallConn()
 	if err != nil {
 		return 0, true, err
 	}

@@ -97,6 +97,21 @@ func makePeerAddr(a net.Addr) peerAddr {
 	return peerAddr{ip4: [4]byte(ip4), port: uint16(ta.Port), ok: true}
 }
 
+// pack and unpackPeerAddr keep a peerAddr in a lot slot's data word.
+func (p peerAddr) pack() uint64 {
+	if !p.ok {
+		return 0
+	}
+	return 1<<63 | uint64(p.port)<<32 | uint64(p.ip4[0])<<24 | uint64(p.ip4[1])<<16 | uint64(p.ip4[2])<<8 | uint64(p.ip4[3])
+}
+
+func unpackPeerAddr(v uint64) peerAddr {
+	if v>>63 == 0 {
+		return peerAddr{}
+	}
+	return peerAddr{ip4: [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}, port: uint16(v >> 32), ok: true}
+}
+
 // addr returns the peer address of fd: the kept one, or getpeername's.
 func (p peerAddr) addr(fd int) (net.Addr, error) {
 	if p.ok {

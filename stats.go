@@ -6,6 +6,7 @@ type Stats struct {
 	Accepted uint64 // connections accepted from the kernel
 	Open     int64  // sockets this listener holds: active, parked and waiting in Accept
 	Parked   int64  // sockets hibernating now
+	Waiting  int64  // accepted connections waiting in OnReadable now
 	Parks    uint64 // times a socket was parked
 	Wakes    uint64 // times a parked socket woke and was handed out by Accept again
 	Expired  uint64 // parked sockets closed because their idle deadline passed

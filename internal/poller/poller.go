@@ -21,6 +21,12 @@ const (
 	Readable Interest = 1 << iota
 	// Writable: the socket accepts more data (or a connect finished).
 	Writable
+	// OneShot makes a registration report once and then stay disabled,
+	// still registered, until Modify re-arms it (EPOLLONESHOT, EV_DISPATCH).
+	// A disabled registration of an fd that will be closed while a
+	// duplicate of it stays open must be removed first: the kernel keeps a
+	// registration until the last descriptor of the socket closes.
+	OneShot
 )
 
 // Event is one readiness report.

@@ -132,3 +132,27 @@ func TestWake(t *testing.T) {
 		t.Fatalf("events: %+v", evs)
 	}
 }
+
+func TestOneShotReportsOnceUntilRearmed(t *testing.T) {
+	p := newPoller(t)
+	a, b := socketpair(t)
+	if err := p.Add(a, MakeKey(a, 1), Readable|OneShot); err != nil {
+		t.Fatal(err)
+	}
+	unix.Write(b, []byte("x"))
+	if evs := wait(t, p, 5*time.Second); len(evs) != 1 || evs[0].Key != MakeKey(a, 1) {
+		t.Fatalf("first report: %+v", evs)
+	}
+	// Disabled: new data and even a hangup report nothing.
+	unix.Write(b, []byte("y"))
+	if evs := wait(t, p, 50*time.Millisecond); len(evs) != 0 {
+		t.Fatalf("a disabled one-shot registration reported: %+v", evs)
+	}
+	// Re-armed on a socket that is still readable: reported at once, with the new key.
+	if err := p.Modify(a, MakeKey(a, 2), Readable|OneShot); err != nil {
+		t.Fatal(err)
+	}
+	if evs := wait(t, p, 5*time.Second); len(evs) != 1 || evs[0].Key != MakeKey(a, 2) {
+		t.Fatalf("report after re-arming: %+v", evs)
+	}
+}

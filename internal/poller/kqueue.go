@@ -82,7 +82,11 @@ func (p *Poller) apply(fd int, in Interest, mustAdd bool) error {
 	}{{unix.EVFILT_READ, in&Readable != 0}, {unix.EVFILT_WRITE, in&Writable != 0}} {
 		var ev unix.Kevent_t
 		if f.want {
-			unix.SetKevent(&ev, fd, f.filter, unix.EV_ADD|unix.EV_CLEAR)
+			flags := unix.EV_ADD | unix.EV_CLEAR | unix.EV_ENABLE
+			if in&OneShot != 0 {
+				flags |= evOneShot
+			}
+			unix.SetKevent(&ev, fd, f.filter, flags)
 		} else if !mustAdd {
 			unix.SetKevent(&ev, fd, f.filter, unix.EV_DELETE)
 		} else {
@@ -110,7 +114,8 @@ func (p *Poller) Add(fd int, key uint64, in Interest) error {
 	return nil
 }
 
-// Modify changes the key and interests of a registered fd.
+// Modify changes the key and interests of a registered fd, and re-arms a
+// OneShot registration.
 func (p *Poller) Modify(fd int, key uint64, in Interest) error {
 	p.setKey(fd, key, true)
 	return p.apply(fd, in, false)

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// waiter parks the poll loop's goroutine in the Go runtime's netpoller until
+// waiter parks a poll loop's goroutine in the Go runtime's netpoller until
 // pollnet's epoll has events (an epoll fd is readable while it has ready
 // events), then collects them with a zero-timeout Wait. A goroutine blocked
 // in epoll_wait would hold an OS thread and pay a thread hand-off on every

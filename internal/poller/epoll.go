@@ -60,6 +60,9 @@ func epollEvents(in Interest) uint32 {
 	if in&Writable != 0 {
 		ev |= unix.EPOLLOUT
 	}
+	if in&OneShot != 0 {
+		ev |= unix.EPOLLONESHOT
+	}
 	return ev
 }
 
@@ -70,9 +73,10 @@ func (p *Poller) Add(fd int, key uint64, in Interest) error {
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
-// Modify changes the key and interests of a registered fd. Becoming
-// interested in a state that already holds (say Writable on an empty send
-// buffer) reports it once more.
+// Modify changes the key and interests of a registered fd, and re-arms a
+// OneShot registration. Becoming interested in a state that already holds
+// (say Writable on an empty send buffer, Readable on unread data) reports
+// it once more.
 func (p *Poller) Modify(fd int, key uint64, in Interest) error {
 	ev := unix.EpollEvent{Events: epollEvents(in)}
 	setKey(&ev, key)

@@ -1,0 +1,84 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"context"
+	"net"
+	"net/http"
+)
+
+// Hibernate lets srv's idle HTTP/1.x keep-alive connections on pollnet
+// listeners hibernate. Call it after setting srv's ConnState and
+// ConnContext hooks, and before srv.Serve(ln): it wraps them. Connections
+// that cannot hibernate safely (HTTP/2, hijacked, pipelined, not HTTP) are
+// served exactly as without it.
+//
+// The hooks cannot tell a hibernating connection from an idle one: per TCP
+// connection ConnState sees one StateNew, StateActive and StateIdle as
+// requests come, and one StateClosed, always with the same net.Conn, and
+// every request sees the context ConnContext returned for it. When the
+// server has either hook, a hibernating connection keeps its *Conn (a few
+// hundred bytes more than without hooks; README.md gives the figure).
+func Hibernate(srv *http.Server) {
+	hooks := &serverHooks{connState: srv.ConnState, connContext: srv.ConnContext}
+	hooks.keep = hooks.connState != nil || hooks.connContext != nil
+	srv.ConnState = hooks.onState
+	if hooks.connContext != nil {
+		srv.ConnContext = hooks.onContext
+	}
+}
+
+// serverHooks is a hibernating server's hooks: the user's, and what keeps
+// them seeing std's view across parks.
+type serverHooks struct {
+	connState   func(net.Conn, http.ConnState)
+	connContext func(context.Context, net.Conn) context.Context
+	keep        bool // park Conns kept (hub.parkKept): the user has hooks
+}
+
+// onState is the server's ConnState hook. Around a park it hides what
+// std would not show: the StateClosed of the park and the StateNew of the
+// wake-up of a kept Conn.
+func (h *serverHooks) onState(nc net.Conn, state http.ConnState) {
+	c, ok := nc.(*Conn)
+	if !ok || c.hub == nil {
+		if h.connState != nil {
+			h.connState(nc, state)
+		}
+		return
+	}
+	switch state {
+	case http.StateNew:
+		if h.keep {
+			c.srv = h
+		}
+		if w := c.wait.Load(); w != nil && w.newPending.CompareAndSwap(true, false) {
+			return
+		}
+	case http.StateClosed:
+		if h.keep && c.hub.completeKeptPark(c) {
+			return
+		}
+	}
+	if h.connState != nil {
+		h.connState(nc, state)
+	}
+	connStateHook(c, state)
+}
+
+// onContext is the server's ConnContext hook: it calls the user's once per
+// TCP connection and gives every later wake-up the same context.
+func (h *serverHooks) onContext(ctx context.Context, nc net.Conn) context.Context {
+	c, ok := nc.(*Conn)
+	if !ok || c.hub == nil {
+		return h.connContext(ctx, nc)
+	}
+	w := c.waitState()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ctx == nil {
+		w.ctx = h.connContext(ctx, nc)
+	}
+	return w.ctx
+}
