@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pollnet/pollnet/bench/internal/latency"
 )
 
 // serverProc is the server child process, asked for stats over its stdin.
@@ -179,9 +181,9 @@ loop:
 	fmt.Fprintf(w, "server pollnet         accepted %d, parks %d, wakes %d, peer gone %d, expired %d\n",
 		final.Pollnet.Accepted, final.Pollnet.Parks, final.Pollnet.Wakes, final.Pollnet.PeerGone, final.Pollnet.Expired)
 	t.mu.Lock()
-	p50, p99, p999, top := t.percentiles()
-	fmt.Fprintf(w, "keep-alive latency     p50 %v, p99 %v, p99.9 %v, max %v (%d keep-alive requests)\n",
-		p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), p999.Round(10*time.Microsecond), top.Round(time.Millisecond), len(t.latencies))
+	lat := t.latencies.Summary()
+	fmt.Fprintf(w, "keep-alive latency     p50 %s, p99 %s, p99.9 %s, max %s (%d keep-alive requests)\n",
+		latency.Duration(lat.P50), latency.Duration(lat.P99), latency.Duration(lat.P999), latency.Duration(lat.Max), lat.Count)
 	printCounts(w, "injected faults", t.injected, nil)
 	printCounts(w, "unexpected errors", t.unexpected, t.firstErr)
 	t.mu.Unlock()

@@ -1,34 +1,21 @@
 package main
 
-import (
-	"bufio"
-	"os"
-	"strconv"
-	"strings"
-)
+import "github.com/pollnet/pollnet/bench/internal/procstat"
 
-// countFDs counts this process's open file descriptors.
+// countFDs counts this process's open file descriptors (-1: unknown).
 func countFDs() int {
-	ents, err := os.ReadDir("/proc/self/fd")
+	n, err := procstat.FDs(0)
 	if err != nil {
 		return -1
 	}
-	return len(ents) - 1 // ReadDir's own fd
+	return n
 }
 
-// residentBytes is this process's resident set size (VmRSS).
+// residentBytes is this process's resident set size (-1: unknown).
 func residentBytes() int64 {
-	f, err := os.Open("/proc/self/status")
+	n, err := procstat.RSS(0)
 	if err != nil {
 		return -1
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return -1
+	return n
 }

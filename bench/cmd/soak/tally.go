@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pollnet/pollnet/bench/internal/latency"
 )
 
 // tally counts what the run did and what went wrong.
@@ -16,14 +17,14 @@ type tally struct {
 	open                                        atomic.Int64 // client connections open now
 
 	mu         sync.Mutex
-	latencies  []time.Duration  // of keep-alive requests (request written to response checked)
-	injected   map[string]int64 // faults the soak caused on purpose
-	unexpected map[string]int64 // errors by kind: must stay empty
+	latencies  *latency.Recorder // of keep-alive requests (request written to response checked)
+	injected   map[string]int64  // faults the soak caused on purpose
+	unexpected map[string]int64  // errors by kind: must stay empty
 	firstErr   map[string]string
 }
 
 func newTally() *tally {
-	return &tally{injected: map[string]int64{}, unexpected: map[string]int64{}, firstErr: map[string]string{}}
+	return &tally{latencies: latency.New(), injected: map[string]int64{}, unexpected: map[string]int64{}, firstErr: map[string]string{}}
 }
 
 func (t *tally) inject(kind string) {
@@ -85,19 +86,4 @@ func printCounts(w io.Writer, title string, m map[string]int64, first map[string
 	}
 }
 
-func (t *tally) latency(d time.Duration) {
-	t.mu.Lock()
-	t.latencies = append(t.latencies, d)
-	t.mu.Unlock()
-}
-
-// percentiles returns the 50th, 99th and 99.9th percentiles and the maximum
-// of the recorded latencies. Call it with t.mu held.
-func (t *tally) percentiles() (p50, p99, p999, top time.Duration) {
-	if len(t.latencies) == 0 {
-		return
-	}
-	slices.Sort(t.latencies)
-	at := func(q float64) time.Duration { return t.latencies[int(q*float64(len(t.latencies)-1))] }
-	return at(0.50), at(0.99), at(0.999), t.latencies[len(t.latencies)-1]
-}
+func (t *tally) latency(d time.Duration) { t.latencies.Record(d) }
