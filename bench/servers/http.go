@@ -59,6 +59,7 @@ func pollnetStats(l *pollnet.Listener) func() map[string]int64 {
 			"accepted": int64(s.Accepted),
 			"open":     s.Open,
 			"parked":   s.Parked,
+			"waiting":  s.Waiting,
 			"parks":    int64(s.Parks),
 			"wakes":    int64(s.Wakes),
 		}

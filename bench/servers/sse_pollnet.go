@@ -1,4 +1,4 @@
-//go:build linux && pollnet_onreadable
+//go:build linux
 
 package main
 

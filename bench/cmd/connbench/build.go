@@ -19,7 +19,11 @@ type serverInfo struct {
 	kind    string   // http, ws, sse or tls: what the client speaks to it
 	program string   // key of programs
 	args    []string // beyond -addr
-	parks   bool     // idle connections hibernate: wait until they are parked before measuring
+	// waitFor is the server's STATS key that counts idle connections given
+	// back to pollnet ("parked" by hibernation, "waiting" in OnReadable):
+	// the orchestrator waits until it reaches the connections held before
+	// measuring. "" for servers that keep their idle connections as they are.
+	waitFor string
 	about   string
 }
 
@@ -27,18 +31,18 @@ type serverInfo struct {
 var catalog = []serverInfo{
 	{name: "std", kind: "http", program: "servers", about: "std: http.Serve on net.Listen"},
 	{name: "pollnet-listener", kind: "http", program: "servers", about: "http.Serve on a pollnet listener (no hibernation)"},
-	{name: "pollnet-serve", kind: "http", program: "servers", parks: true, about: "pollnet.Serve (idle connections hibernate)"},
+	{name: "pollnet-serve", kind: "http", program: "servers", waitFor: "parked", about: "pollnet.Serve (idle connections hibernate)"},
 	{name: "nbhttp", kind: "http", program: "nbhttp", about: "nbio's nbhttp, same handler (peer)"},
 	{name: "gnetv2", kind: "http", program: "gnetv2http", about: "raw HTTP/1.1 responder on gnet v2 (peer)"},
 	{name: "pollnet-gnet", kind: "http", program: "gnethttp", about: "the same responder on pollnet's gnet/"},
 	{name: "ws-gobwas", kind: "ws", program: "servers", about: "gobwas/ws upgrade on http.Serve, a goroutine per connection (std)"},
 	{name: "ws-gorilla", kind: "ws", program: "servers", about: "gorilla/websocket on http.Serve (std)"},
 	{name: "ws-nbio", kind: "ws", program: "nbhttp", args: []string{"-websocket"}, about: "nbio's WebSocket server, non-blocking mode (peer)"},
-	{name: "ws-pollnet", kind: "ws", program: "servers", about: "gobwas/ws upgrade on pollnet.Serve, pollnet.OnReadable between messages"},
+	{name: "ws-pollnet", kind: "ws", program: "servers", waitFor: "waiting", about: "gobwas/ws upgrade on pollnet.Serve, pollnet.OnReadable between messages"},
 	{name: "sse-std", kind: "sse", program: "servers", about: "std: a Flusher handler per subscriber waiting on a channel"},
-	{name: "sse-pollnet", kind: "sse", program: "servers", about: "pollnet.Serve, hijack + OnReadable, one broadcaster goroutine"},
+	{name: "sse-pollnet", kind: "sse", program: "servers", waitFor: "waiting", about: "pollnet.Serve, hijack + OnReadable, one broadcaster goroutine"},
 	{name: "tls-std", kind: "tls", program: "servers", about: "std: http.ServeTLS"},
-	{name: "tls-pollnet", kind: "tls", program: "servers", parks: true, about: "pollnet.ServeTLS (idle connections hibernate)"},
+	{name: "tls-pollnet", kind: "tls", program: "servers", waitFor: "parked", about: "pollnet.ServeTLS (idle connections hibernate)"},
 }
 
 // defaultServers are the servers measured when no list is given.

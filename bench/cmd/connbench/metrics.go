@@ -15,8 +15,10 @@ import (
 // Scenarios: http-steps, http-burst, ws, sse, tls (idle connections), and
 // http-load-C, tls-load-C (keep-alive load at C connections). Quantities:
 //
-//	n, rss_per_conn, marginal, base_rss, rss, goroutines, parked, lost,
-//	checked, rss_per_conn@N        idle memory (bytes, counts)
+//	n, rss_per_conn, marginal, base_rss, rss, goroutines, lost, checked,
+//	rss_per_conn@N                 idle memory (bytes, counts)
+//	detached                       connections given back to pollnet:
+//	                               parked, or waiting in OnReadable
 //	trickle_cpu_us, trickle_p50_us, trickle_p99_us, trickle_requests,
 //	trickle_wakes, trickle_errors  trickle (CPU per request, latency)
 //	broadcast_cpu_us, broadcast_wall_us, events_ok, events_failed  SSE

@@ -41,7 +41,7 @@ func (h *holder) close(r *runner) {
 type memPoint struct {
 	n, held     int
 	rss, base   int64
-	parked      int64 // -1: the server does not park
+	detached    int64 // connections parked or waiting in OnReadable; -1: the server keeps them
 	goroutines  int   // -1: unknown
 	openSeconds float64
 	failed      int // connections that failed to open
@@ -85,7 +85,7 @@ func (r *runner) grow(sc *idleScenario, h *holder, n int, base int64) (memPoint,
 	h.held = o.Held
 	time.Sleep(r.cfg.settle)
 	p := memPoint{n: n, held: o.Held, base: base, openSeconds: o.Seconds, failed: o.Failed, goroutines: -1}
-	p.parked = r.waitParked(h.s, o.Held)
+	p.detached = r.waitIdle(h.s, o.Held)
 	rss, st, err := r.measureRSS(h.s)
 	if err != nil {
 		return p, err
@@ -95,8 +95,8 @@ func (r *runner) grow(sc *idleScenario, h *holder, n int, base int64) (memPoint,
 		p.goroutines = int(g)
 	}
 	extra := ""
-	if p.parked >= 0 {
-		extra = fmt.Sprintf(", %d parked", p.parked)
+	if p.detached >= 0 {
+		extra = fmt.Sprintf(", %d %s", p.detached, h.s.spec.waitFor)
 	}
 	r.logf("%s: %d idle %s connections: RSS %s (idle %s), %.0f B/conn, %d goroutines%s (opened in %.1fs)",
 		name, o.Held, sc.proto, mib(rss), mib(base), perConn(p), p.goroutines, extra, o.Seconds)
@@ -189,8 +189,8 @@ func (r *runner) recordMemory(sc *idleScenario, name string, mem []memPoint, che
 	if last.goroutines >= 0 {
 		m.set(s, name, "goroutines", float64(last.goroutines))
 	}
-	if last.parked >= 0 {
-		m.set(s, name, "parked", float64(last.parked))
+	if last.detached >= 0 {
+		m.set(s, name, "detached", float64(last.detached))
 	}
 	if len(mem) >= 2 {
 		a := mem[len(mem)-2]

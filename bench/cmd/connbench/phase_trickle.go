@@ -34,7 +34,7 @@ func (r *runner) runTrickle(scenario string, holders []*holder) error {
 		}
 		for _, h := range order {
 			name := h.s.spec.name
-			r.waitParked(h.s, h.held)
+			r.waitIdle(h.s, h.held)
 			st0, _ := h.s.stats(false)
 			cpu0 := h.s.cpu()
 			var res loadResult

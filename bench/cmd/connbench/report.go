@@ -136,7 +136,7 @@ var memoryColumns = []column{
 	{"RSS idle", "base_rss", "", "MiB"},
 	{"RSS at N", "rss", "", "MiB"},
 	{"goroutines", "goroutines", "", "goroutines"},
-	{"parked", "parked", "", "n"},
+	{"parked/waiting", "detached", "", "n"},
 	{"2nd exchange ok", "checked", "", "n"},
 	{"lost", "lost", "", "n"},
 }

@@ -155,11 +155,12 @@ func parseStatsLine(line string) (map[string]int64, error) {
 	return m, nil
 }
 
-// waitParked waits, for a hibernating server, until at least want
-// connections are parked (or a bound passes), and returns how many are (-1:
-// the server does not park).
-func (r *runner) waitParked(s *server, want int) int64 {
-	if !s.spec.parks {
+// waitIdle waits, for a server that gives idle connections back to pollnet
+// (hibernation, OnReadable), until at least want of them are (or a bound
+// passes), and returns how many are (-1: the server keeps its connections).
+func (r *runner) waitIdle(s *server, want int) int64 {
+	key := s.spec.waitFor
+	if key == "" {
 		return -1
 	}
 	bound := 5*time.Second + r.cfg.grace
@@ -169,12 +170,12 @@ func (r *runner) waitParked(s *server, want int) int64 {
 		if err != nil {
 			return -1
 		}
-		parked, ok := st["parked"]
-		if !ok || parked >= int64(want) || time.Now().After(deadline) {
-			if ok && parked < int64(want) {
-				r.logf("%s: only %d of %d connections parked after %v", s.spec.name, parked, want, bound)
+		n, ok := st[key]
+		if !ok || n >= int64(want) || time.Now().After(deadline) {
+			if ok && n < int64(want) {
+				r.logf("%s: only %d of %d connections %s after %v", s.spec.name, n, want, key, bound)
 			}
-			return parked
+			return n
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
