@@ -32,6 +32,21 @@ var (
 // line per server, and a horizontal target line, as an SVG document
 // (gonum.org/v1/plot).
 func memoryChart(title string, series []chartSeries, target float64) ([]byte, error) {
+	p, err := memoryPlot(title, series, target)
+	if err != nil {
+		return nil, err
+	}
+	canvas := vgsvg.New(7*vg.Inch, 4.5*vg.Inch)
+	p.Draw(draw.New(canvas))
+	var b bytes.Buffer
+	if _, err := canvas.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// memoryPlot lays out the memory chart.
+func memoryPlot(title string, series []chartSeries, target float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "idle connections held (N)"
@@ -39,12 +54,19 @@ func memoryChart(title string, series []chartSeries, target float64) ([]byte, er
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Top = true
+	p.Y.Min, p.Y.Max = 100, 1000 // at least these decades; grown to the data below
+	p.X.Min = 0
+	var ticks []plot.Tick
 	p.Add(plotter.NewGrid())
 	for i, s := range series {
 		var pts plotter.XYs
 		for _, xy := range s.points {
 			if xy.Y > 0 { // a log scale has no room for 0 or less
 				pts = append(pts, xy)
+				p.Y.Min, p.Y.Max = min(p.Y.Min, xy.Y/1.5), max(p.Y.Max, xy.Y*1.5)
+			}
+			if i == 0 {
+				ticks = append(ticks, plot.Tick{Value: xy.X, Label: thousands(xy.X)})
 			}
 		}
 		if len(pts) == 0 {
@@ -61,19 +83,13 @@ func memoryChart(title string, series []chartSeries, target float64) ([]byte, er
 		p.Add(line, marks)
 		p.Legend.Add(s.name, line, marks)
 	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	ref := plotter.NewFunction(func(float64) float64 { return target })
 	ref.Color = color.Gray{Y: 0x60}
 	ref.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
 	p.Add(ref)
 	p.Legend.Add(fmt.Sprintf("target: %.0f B", target), ref)
-
-	canvas := vgsvg.New(7*vg.Inch, 4.5*vg.Inch)
-	p.Draw(draw.New(canvas))
-	var b bytes.Buffer
-	if _, err := canvas.WriteTo(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return p, nil
 }
 
 // chartSeries returns, per HTTP/1 server, the median RSS per connection at

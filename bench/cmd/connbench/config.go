@@ -75,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&arrivals, "arrival", "steps,burst", "HTTP/1 idle arrival patterns: steps (grow through -points, measuring at each), burst (a fresh server, 64 concurrent dialers, N/2 and N at once)")
 	fs.StringVar(&servers, "servers", strings.Join(defaultServers["http"], ","), "HTTP/1 servers")
 	fs.StringVar(&loadConns, "load-conns", "100,1000", "keep-alive load connection counts (HTTP/1 and HTTPS)")
-	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioNames, ","), "what to measure: http (idle, trickle, load), ws (idle WebSockets), sse (idle subscribers, broadcast), tls (idle HTTPS, load)")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioNames, ","), "what to measure: http (idle, trickle, load), ws (idle WebSockets), sse (idle subscribers, broadcast), tls (idle HTTPS, load); without it, server lists given (-servers, -ws-servers, ...) choose")
 	fs.IntVar(&c.wsN, "ws-n", maxConns, "WebSocket: idle connections per server")
 	fs.StringVar(&ws, "ws-servers", strings.Join(defaultServers["ws"], ","), "WebSocket servers")
 	fs.IntVar(&c.sseN, "sse-n", maxConns, "SSE: idle subscribers per server")
@@ -86,10 +86,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.out, "out", "connbench-out", "output directory for report.md, memory.svg and results.json")
 	fs.DurationVar(&c.duration, "duration", time.Second, "measured time of each keep-alive load run")
 	fs.DurationVar(&c.warmup, "warmup", 150*time.Millisecond, "unmeasured warm-up of each keep-alive load run")
-	fs.IntVar(&c.rounds, "rounds", 4, "alternating rounds of keep-alive load (medians are reported)")
+	fs.IntVar(&c.rounds, "rounds", 3, "alternating rounds of keep-alive load, HTTP/1 and HTTPS (medians are reported)")
 	fs.DurationVar(&c.trickleInterval, "trickle-interval", 3*time.Second, "trickle load: each idle HTTP/1 connection or WebSocket sends one message per interval")
 	fs.DurationVar(&c.trickleDuration, "trickle-duration", 3*time.Second, "trickle load: how long each run lasts")
-	fs.IntVar(&c.trickleRounds, "trickle-rounds", 2, "trickle load: alternating runs per server")
+	fs.IntVar(&c.trickleRounds, "trickle-rounds", 2, "HTTP/1 trickle: alternating runs per server (the WebSocket one runs once per server)")
 	fs.DurationVar(&c.grace, "grace", 0, "pollnet IdleGrace for the pollnet servers (0: the library default)")
 	fs.DurationVar(&c.settle, "settle", 300*time.Millisecond, "wait before measuring RSS")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard bound on the whole command, all runs")
@@ -148,11 +148,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-scenarios: %w", err)
 	}
+	c.requestedByDefault = map[string]bool{"http": !set["servers"], "ws": !set["ws-servers"], "sse": !set["sse-servers"], "tls": !set["tls-servers"]}
+	// Without -scenarios, server lists given choose the scenarios:
+	// -servers std,nbhttp measures HTTP/1 only.
+	anyList := set["servers"] || set["ws-servers"] || set["sse-servers"] || set["tls-servers"]
 	c.scenarios = map[string]bool{}
 	for _, s := range sc {
-		c.scenarios[s] = true
+		if set["scenarios"] || !anyList || !c.requestedByDefault[s] {
+			c.scenarios[s] = true
+		}
 	}
-	c.requestedByDefault = map[string]bool{"http": !set["servers"], "ws": !set["ws-servers"], "sse": !set["sse-servers"], "tls": !set["tls-servers"]}
 	for _, l := range []struct {
 		flag, kind, list string
 		dst              *[]string

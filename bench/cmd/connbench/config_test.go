@@ -37,6 +37,30 @@ func TestParseFlagsDefaults(t *testing.T) {
 	}
 }
 
+func TestServerListsChooseScenarios(t *testing.T) {
+	for args, want := range map[string][]string{
+		"-servers std,nbhttp":                     {"http"},
+		"-servers std -ws-servers ws-gobwas":      {"http", "ws"},
+		"-servers std -scenarios http,tls":        {"http", "tls"},
+		"-n 100":                                  {"http", "ws", "sse", "tls"},
+		"-tls-servers tls-std -scenarios sse,tls": {"sse", "tls"},
+	} {
+		c, err := parseFlags(strings.Fields(args), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range scenarioNames {
+			if c.scenarios[s] {
+				got = append(got, s)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: scenarios %v, want %v", args, got, want)
+		}
+	}
+}
+
 func TestMakePlanDropsUnbuiltDefaults(t *testing.T) {
 	c, err := parseFlags([]string{"-scenarios", "ws,tls"}, io.Discard)
 	if err != nil {

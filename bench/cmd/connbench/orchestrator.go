@@ -97,7 +97,7 @@ func (r *runner) runOnce(p *plan) (err error) {
 					return err
 				}
 				if arrival == "steps" {
-					return r.runTrickle(sc.name, holders)
+					return r.runTrickle(sc.name, holders, cfg.trickleRounds)
 				}
 				return nil
 			}); err != nil {
@@ -114,7 +114,7 @@ func (r *runner) runOnce(p *plan) (err error) {
 			if err := idle(sc)(); err != nil {
 				return err
 			}
-			return r.runTrickle("ws", holders)
+			return r.runTrickle("ws", holders, 1)
 		}); err != nil {
 			return err
 		}

@@ -12,10 +12,10 @@ import (
 
 // runTrickle runs the trickle on every holder's idle connections: each sends
 // one message per interval, so that with hibernation every message wakes a
-// parked (or waiting) connection. Runs alternate the servers (the order
+// parked (or waiting) connection. Rounds alternate the servers (the order
 // reverses every other round). Per server it records the median CPU per
 // request over the rounds and the percentiles of all rounds' latencies.
-func (r *runner) runTrickle(scenario string, holders []*holder) error {
+func (r *runner) runTrickle(scenario string, holders []*holder, rounds int) error {
 	cfg := r.cfg
 	type acc struct {
 		cpu                   []float64
@@ -27,7 +27,7 @@ func (r *runner) runTrickle(scenario string, holders []*holder) error {
 	for _, h := range holders {
 		accs[h] = &acc{lat: latency.New(), wakesKnown: true}
 	}
-	for round := 1; round <= cfg.trickleRounds; round++ {
+	for round := 1; round <= rounds; round++ {
 		order := slices.Clone(holders)
 		if round%2 == 0 {
 			slices.Reverse(order)

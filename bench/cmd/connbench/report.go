@@ -209,7 +209,7 @@ func (r *report) sections() []section {
 	add(fmt.Sprintf("Idle WebSockets: N = %s", thousands(float64(c.wsN))),
 		"Measured at N/2 and N; the second exchange is one echoed message per connection, each checked.",
 		"ws", "ws", memoryColumns)
-	add(fmt.Sprintf("A message on an idle WebSocket: every connection sends one per %v, for %v", c.trickleInterval, c.trickleDuration),
+	add(fmt.Sprintf("A message on an idle WebSocket: every connection sends one per %v, for %v, one run per server", c.trickleInterval, c.trickleDuration),
 		"Latency from the message's write to its echo's end; base: gobwas/ws with a goroutine per connection on std.",
 		"ws", "ws", trickleColumns)
 	add(fmt.Sprintf("Idle SSE subscribers: N = %s", thousands(float64(c.sseN))),

@@ -13,7 +13,7 @@ type target struct {
 	measure
 	Cmp   string  // "<=" or ">="
 	Limit float64 // in Unit
-	Unit  string  // "B", "x", "µs", "goroutines"
+	Unit  string  // "B", "x", "+µs" (a difference), "goroutines": see format
 	AtN   int     // the N the target is stated at (0: any); another N is indicative only
 }
 
@@ -45,16 +45,16 @@ var targets = []target{
 	{Figure: "pollnet.Serve trickle: server CPU per request", Scenario: "http-steps", Server: "pollnet-serve",
 		measure: measure{Quantity: "trickle_cpu_us", Versus: "std", Relation: "ratio"}, Cmp: "<=", Limit: 1.25, Unit: "x"},
 	{Figure: "pollnet.Serve trickle: woken request p50 - std's", Scenario: "http-steps", Server: "pollnet-serve",
-		measure: measure{Quantity: "trickle_p50_us", Versus: "std", Relation: "diff"}, Cmp: "<=", Limit: 100, Unit: "µs"},
+		measure: measure{Quantity: "trickle_p50_us", Versus: "std", Relation: "diff"}, Cmp: "<=", Limit: 100, Unit: "+µs"},
 	{Figure: "pollnet.Serve trickle: woken request p99 - std's", Scenario: "http-steps", Server: "pollnet-serve",
-		measure: measure{Quantity: "trickle_p99_us", Versus: "std", Relation: "diff"}, Cmp: "<=", Limit: 200, Unit: "µs"},
+		measure: measure{Quantity: "trickle_p99_us", Versus: "std", Relation: "diff"}, Cmp: "<=", Limit: 200, Unit: "+µs"},
 
 	{Figure: "RSS per idle WebSocket (gobwas/ws + OnReadable)", Scenario: "ws", Server: "ws-pollnet",
 		measure: measure{Quantity: "rss_per_conn"}, Cmp: "<=", Limit: 512, Unit: "B", AtN: 18000},
 	{Figure: "goroutines with every WebSocket idle (O(1))", Scenario: "ws", Server: "ws-pollnet",
 		measure: measure{Quantity: "goroutines"}, Cmp: "<=", Limit: 32, Unit: "goroutines"},
 	{Figure: "message on an idle WebSocket: p99 - std's (gobwas/ws, goroutine per conn)", Scenario: "ws", Server: "ws-pollnet",
-		measure: measure{Quantity: "trickle_p99_us", Versus: "ws-gobwas", Relation: "diff"}, Cmp: "<=", Limit: 200, Unit: "µs"},
+		measure: measure{Quantity: "trickle_p99_us", Versus: "ws-gobwas", Relation: "diff"}, Cmp: "<=", Limit: 200, Unit: "+µs"},
 	{Figure: "RSS per idle SSE subscriber", Scenario: "sse", Server: "sse-pollnet",
 		measure: measure{Quantity: "rss_per_conn"}, Cmp: "<=", Limit: 512, Unit: "B", AtN: 18000},
 	{Figure: "goroutines with every SSE subscriber idle (O(1))", Scenario: "sse", Server: "sse-pollnet",
