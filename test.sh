@@ -25,4 +25,5 @@ for s in scripts/*.sh compat_test/clients.sh; do
 done
 
 step "benchmark command smoke run"
-go run ./cmd/connbench -smoke -servers std,pollnet-listener,pollnet-serve,nbhttp,gnetv2,pollnet-gnet -out "$(mktemp -d)"
+go run ./cmd/connbench -smoke -scenarios http,ws,sse,tls \
+	-servers std,pollnet-listener,pollnet-serve,nbhttp,gnetv2,pollnet-gnet -out "$(mktemp -d)"
