@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -59,6 +60,22 @@ func echoFrame(conn io.ReadWriter) error {
 	return ws.WriteFrame(conn, ws.NewFrame(h.OpCode, h.Fin, payload))
 }
 
+// upgrade upgrades the request's connection with gobwas/ws. Bytes a client
+// sent after its request would be in the hijacked reader, ours to consume
+// first: connbench's client sends only after the 101, so a connection with
+// any is refused.
+func upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, error) {
+	conn, rw, _, err := ws.UpgradeHTTP(r, w)
+	if err != nil {
+		return nil, err
+	}
+	if n := rw.Reader.Buffered(); n > 0 {
+		conn.Close()
+		return nil, fmt.Errorf("%d bytes sent before the upgrade's answer", n)
+	}
+	return conn, nil
+}
+
 // connCount counts a server's open WebSocket (or SSE) connections.
 type connCount struct{ n atomic.Int64 }
 
@@ -73,12 +90,8 @@ func startGobwas(o options) (*started, error) {
 	}
 	var open connCount
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, rw, _, err := ws.UpgradeHTTP(r, w)
+		conn, err := upgrade(w, r)
 		if err != nil {
-			return
-		}
-		if rw.Reader.Buffered() > 0 { // the client sends only after the 101
-			conn.Close()
 			return
 		}
 		open.n.Add(1)

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/gobwas/ws"
 	"github.com/pollnet/pollnet"
 )
 
@@ -24,14 +23,8 @@ func startWSPollnet(o options) (*started, error) {
 	}
 	var open connCount
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, rw, _, err := ws.UpgradeHTTP(r, w)
+		conn, err := upgrade(w, r) // nothing buffered above the socket: OnReadable sees every byte
 		if err != nil {
-			return
-		}
-		// Bytes already buffered above the socket are ours to consume first;
-		// the client sends only after the 101, so there are none.
-		if rw.Reader.Buffered() > 0 {
-			conn.Close()
 			return
 		}
 		open.n.Add(1)

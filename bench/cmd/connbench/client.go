@@ -422,7 +422,7 @@ func (c *client) trickle(interval, dur time.Duration) loadResult {
 		}()
 	}
 	start := time.Now()
-	cpu0, _ := procstat.CPU(0)
+	cpu0 := selfCPU()
 	for r := 0; r < rounds; r++ {
 		for k, i := range live {
 			due := start.Add(time.Duration(r)*interval + interval*time.Duration(k)/time.Duration(len(live)))
@@ -439,8 +439,7 @@ func (c *client) trickle(interval, dur time.Duration) loadResult {
 	}
 	close(jobs)
 	wg.Wait()
-	cpu1, _ := procstat.CPU(0)
-	res.ClientCPU = (cpu1 - cpu0).Seconds()
+	res.ClientCPU = (selfCPU() - cpu0).Seconds()
 	res.Seconds = time.Since(start).Seconds()
 	res.Requests = int(rec.Count())
 	res.Errors = int(errs.Load())
@@ -476,10 +475,9 @@ func (c *client) load(p *protocol, addr string, conns int, warm, dur time.Durati
 		res.FirstErr = "connect: " + t.first.get()
 		return res
 	}
-	cpu0, _ := procstat.CPU(0)
+	cpu0 := selfCPU()
 	rec, nerr, err := closedLoop(hs, p.exchange, warm, dur)
-	cpu1, _ := procstat.CPU(0)
-	res.ClientCPU = (cpu1 - cpu0).Seconds()
+	res.ClientCPU = (selfCPU() - cpu0).Seconds()
 	if err != nil {
 		res.FirstErr = err.Error()
 	}
@@ -489,4 +487,10 @@ func (c *client) load(p *protocol, addr string, conns int, warm, dur time.Durati
 	res.RPS = float64(res.Requests) / res.Seconds
 	res.Hist, _ = rec.Encode()
 	return res
+}
+
+// selfCPU is the client process's CPU time so far.
+func selfCPU() time.Duration {
+	d, _ := procstat.CPU(0)
+	return d
 }

@@ -126,15 +126,25 @@ func connectHTTPS(c *client, addr string, i int, buf []byte) (_ *heldConn, err e
 	return h, exchangeHTTP(h, c.timeout, buf)
 }
 
-func connectWS(c *client, addr string, i int, _ []byte) (_ *heldConn, err error) {
+// dialTimed dials connection number i with the exchange timeout as its deadline.
+func (c *client) dialTimed(addr string, i int) (net.Conn, error) {
 	conn, err := c.dial(addr, i)
 	if err != nil {
 		return nil, err
 	}
-	defer closeOnError(conn, &err)
 	if err := deadline(conn, c.timeout); err != nil {
+		conn.Close()
 		return nil, err
 	}
+	return conn, nil
+}
+
+func connectWS(c *client, addr string, i int, _ []byte) (_ *heldConn, err error) {
+	conn, err := c.dialTimed(addr, i)
+	if err != nil {
+		return nil, err
+	}
+	defer closeOnError(conn, &err)
 	br, _, err := ws.Dialer{}.Upgrade(conn, &url.URL{Scheme: "ws", Host: addr, Path: "/"})
 	if err != nil {
 		return nil, fmt.Errorf("websocket upgrade: %w", err)
@@ -183,14 +193,11 @@ func exchangeWS(h *heldConn, timeout time.Duration, buf []byte) error {
 // connectSSE subscribes with GET /events and reads the response header: a
 // 200 with a chunked text/event-stream body.
 func connectSSE(c *client, addr string, i int, buf []byte) (_ *heldConn, err error) {
-	conn, err := c.dial(addr, i)
+	conn, err := c.dialTimed(addr, i)
 	if err != nil {
 		return nil, err
 	}
 	defer closeOnError(conn, &err)
-	if err := deadline(conn, c.timeout); err != nil {
-		return nil, err
-	}
 	req := "GET /events HTTP/1.1\r\nHost: " + addr + "\r\nAccept: text/event-stream\r\nUser-Agent: connbench\r\n\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
 		return nil, fmt.Errorf("write: %w", err)
