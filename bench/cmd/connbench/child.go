@@ -163,7 +163,8 @@ func (c *child) nextLine(timeout time.Duration, progress func(string), prefixes 
 	}
 }
 
-// signal sends sig to the child and returns the next STATS line.
+// stats sends sig (SIGUSR1: GC first, SIGUSR2: no GC) to the child and
+// returns its next STATS line.
 func (c *child) stats(sig syscall.Signal, timeout time.Duration) (string, error) {
 	if err := c.cmd.Process.Signal(sig); err != nil {
 		return "", fmt.Errorf("%s: %w", c.name, err)

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -41,7 +43,7 @@ func run(args []string) int {
 	}
 	cfg, err := parseFlags(args, os.Stderr)
 	if err != nil {
-		if err.Error() == "flag: help requested" {
+		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintf(os.Stderr, "connbench: %v\n", err)
