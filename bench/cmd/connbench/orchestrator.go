@@ -217,12 +217,13 @@ func orchestrate(cfg *config, command string, stdout, stderr io.Writer) int {
 	if cfg.profile {
 		rep.Profiles = summariseProfiles(cfg.out)
 	}
-	if err := writeOutputs(rep, cfg.out); err != nil {
+	written, err := writeOutputs(rep, cfg.out)
+	if err != nil {
 		return fail(err)
 	}
 	con.close()
 	fmt.Fprint(stdout, rep.text())
-	con.logf("wrote report.md, memory.svg and results.json to %s in %v", cfg.out, time.Since(started).Round(time.Second))
+	con.logf("wrote %s to %s in %v", strings.Join(written, ", "), cfg.out, time.Since(started).Round(time.Second))
 	if lost := rep.lost(); lost > 0 {
 		con.logf("FAILED: %d connections lost or events not delivered exactly once (see Errors)", lost)
 		return 1

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -87,8 +88,9 @@ func collectRunInfo(started time.Time, command string) runInfo {
 	return i
 }
 
-// writeOutputs writes report.md, memory.svg and results.json into dir.
-func writeOutputs(r *report, dir string) error {
+// writeOutputs writes report.md, results.json and (with HTTP/1 memory
+// figures) memory.svg into dir, and returns the names written.
+func writeOutputs(r *report, dir string) ([]string, error) {
 	type verdictJSON struct {
 		Figure string    `json:"figure"`
 		Target string    `json:"target"`
@@ -108,23 +110,26 @@ func writeOutputs(r *report, dir string) error {
 		Runs    []runRecord         `json:"runs"`
 	}{r.Info, r.cfg.summary(), r.Servers, r.Notes, vs, r.Runs}, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files := map[string][]byte{"report.md": []byte(r.markdown()), "results.json": append(js, '\n')}
 	if series := r.chartSeries(); len(series) > 0 {
 		title := fmt.Sprintf("Server RSS per idle HTTP/1 keep-alive connection (%s, %d CPUs)", r.Info.Go, r.Info.CPUs)
 		svg, err := memoryChart(title, series, 256)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		files["memory.svg"] = svg
 	}
+	var names []string
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return err
+			return nil, err
 		}
+		names = append(names, name)
 	}
-	return nil
+	slices.Sort(names)
+	return names, nil
 }
 
 // summary is the configuration as results.json records it.

@@ -158,8 +158,8 @@ func TestReportText(t *testing.T) {
 
 func TestWriteOutputs(t *testing.T) {
 	dir := t.TempDir()
-	if err := writeOutputs(fakeReport(t, fakeRun(1)), dir); err != nil {
-		t.Fatal(err)
+	if names, err := writeOutputs(fakeReport(t, fakeRun(1)), dir); err != nil || len(names) != 3 {
+		t.Fatal(names, err)
 	}
 	for _, name := range []string{"report.md", "memory.svg", "results.json"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
