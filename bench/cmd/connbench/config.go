@@ -92,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.trickleRounds, "trickle-rounds", 2, "HTTP/1 trickle: alternating runs per server (the WebSocket one runs once per server)")
 	fs.DurationVar(&c.grace, "grace", 0, "pollnet IdleGrace for the pollnet servers (0: the library default)")
 	fs.DurationVar(&c.settle, "settle", 300*time.Millisecond, "wait before measuring RSS")
-	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard bound on the whole command, all runs")
+	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard bound on one run (the command's bound is -runs times this)")
 	fs.BoolVar(&c.profile, "profile", false, "write CPU profiles of the servers binary's servers to -out and summarise them")
 	fs.BoolVar(&c.smoke, "smoke", false, "tiny run for CI: small N, short durations (explicit flags still win)")
 	fs.StringVar(&c.repo, "repo", "", "root of the pollnet repository (default: found from the working directory)")
@@ -129,6 +129,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			}
 		}
 	}
+	c.timeout *= time.Duration(max(c.runs, 1))
 	var err error
 	for _, v := range []struct {
 		flag string

@@ -100,6 +100,13 @@ func TestParseFlagsSmokeKeepsExplicitFlags(t *testing.T) {
 	}
 }
 
+func TestTimeoutScalesWithRuns(t *testing.T) {
+	c, err := parseFlags([]string{"-runs", "3", "-timeout", "2m"}, io.Discard)
+	if err != nil || c.timeout != 6*time.Minute {
+		t.Errorf("timeout %v, %v; want 6m", c.timeout, err)
+	}
+}
+
 func TestParseFlagsPoints(t *testing.T) {
 	c, err := parseFlags([]string{"-n", "5000", "-points", "6000, 1000,1000,3000"}, io.Discard)
 	if err != nil {
