@@ -163,4 +163,3 @@ func settleGoroutines(t testing.TB, want int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-

@@ -5,8 +5,8 @@ package pollnet
 import (
 	"io"
 	"net"
-	"os"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"

@@ -28,9 +28,9 @@ import (
 //	       the same Conn comes back.
 type hub struct {
 	network string
-	laddr   net.Addr      // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
+	laddr   net.Addr                       // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
 	locals  [3]atomic.Pointer[net.TCPAddr] // local addresses seen, else (see localIndex)
-	grace   time.Duration // <= 0: hibernation off
+	grace   time.Duration                  // <= 0: hibernation off
 	set     *pollset
 	closed  atomic.Bool
 	stats   hubStats
