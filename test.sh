@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs all of pollnet's tests: the library under the race detector, the
-# compatibility suite (its own module), the benchmark command's smoke run and
-# the real-client scripts (curl, wrk, h2load, redis-benchmark; installed with
-# apt-get if missing). README.md gives this as the test command; .ci/run runs it.
+# compatibility suite and the benchmark tools (their own modules), the
+# benchmark command's smoke run and the real-client scripts (curl, wrk,
+# h2load, redis-benchmark; installed with apt-get if missing). README.md
+# gives this as the test command; .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +21,9 @@ GOTOOLCHAIN=go1.27.3 go test -race -count=1 -timeout 15m .
 step "compatibility suite: compat_test/"
 (cd compat_test && go test -race -count=1 -timeout 15m ./...)
 
+step "benchmark tools: bench/ (connbench, soak, peers)"
+(cd bench && go test -race -count=1 -timeout 10m ./...)
+
 for s in scripts/*.sh compat_test/clients.sh; do
 	[ -x "$s" ] || continue
 	step "$s"
@@ -27,4 +31,5 @@ for s in scripts/*.sh compat_test/clients.sh; do
 done
 
 step "benchmark command smoke run"
-go run ./cmd/connbench -smoke -servers std,pollnet-listener,pollnet-serve,nbhttp,gnetv2,pollnet-gnet -out "$(mktemp -d)"
+go run ./cmd/connbench -smoke -scenarios http,ws,sse,tls \
+	-servers std,pollnet-listener,pollnet-serve,nbhttp,gnetv2,pollnet-gnet -out "$(mktemp -d)"
