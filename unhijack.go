@@ -63,7 +63,7 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 		}
 	}
 	if len(buffered) > 0 {
-		w.prefix = append([]byte(nil), buffered...)
+		w.x().prefix = append([]byte(nil), buffered...)
 	}
 	w.mu.Unlock()
 	c.idle.rehire(h.hibernates())
