@@ -139,7 +139,8 @@ func (c *Conn) waitDetached() (waited bool, err error) {
 		return true, os.ErrDeadlineExceeded
 	}
 	w := c.waitState()
-	ch := c.idle.waitChan()
+	ch := c.idle.beginWait()
+	defer c.idle.endWait()
 	w.mu.Lock()
 	if c.sock.closed() {
 		w.mu.Unlock()

@@ -79,11 +79,16 @@ type idleState struct {
 	// the grace period. Its first idle read parks at once if no byte is
 	// there: it is not busy, and waiting out a grace would cost a timer.
 	fresh bool
-	// wakeCh wakes a Read waiting on the hub's poller (graceDetached,
+	// wake wakes a Read waiting on the hub's poller (graceDetached,
 	// Conn.waitDetached): data came, a deadline passed, or another call
-	// interrupted it.
-	wakeCh atomic.Pointer[chan struct{}] // made once, by waitChan; no lock needed
+	// interrupted it. Set only during such a wait (beginWait).
+	wake atomic.Pointer[wakeSignal]
 }
+
+// wakeSignal is a one-slot channel, pooled: an idle Conn holds none.
+type wakeSignal struct{ c chan struct{} }
+
+var wakeSignals = sync.Pool{New: func() any { return &wakeSignal{c: make(chan struct{}, 1)} }}
 
 // setPhase moves the rule; called with mu held. Leaving the grace phase for
 // any other reason than the Read's own wakes that Read.
@@ -95,32 +100,32 @@ func (s *idleState) setPhase(p int32) {
 }
 
 // signal wakes a Read waiting on the hub's poller, if any. It takes no
-// lock: any goroutine, holding any lock, may call it.
+// lock: any goroutine, holding any lock, may call it. A signal that comes
+// as a wait ends may reach the next user of the pooled channel: waits
+// treat a wake-up as a hint and check what happened.
 func (s *idleState) signal() {
-	if ch := s.wakeCh.Load(); ch != nil {
+	if w := s.wake.Load(); w != nil {
 		select {
-		case *ch <- struct{}{}:
+		case w.c <- struct{}{}:
 		default:
 		}
 	}
 }
 
-// waitChan returns the Conn's wake channel, emptied of a stale signal.
-func (s *idleState) waitChan() chan struct{} {
-	ch := s.wakeCh.Load()
-	if ch == nil {
-		c := make(chan struct{}, 1)
-		if !s.wakeCh.CompareAndSwap(nil, &c) {
-			ch = s.wakeCh.Load()
-		} else {
-			ch = &c
-		}
-	}
+// beginWait gives the Conn a wake channel for one wait; endWait returns it.
+func (s *idleState) beginWait() chan struct{} {
+	w := wakeSignals.Get().(*wakeSignal)
+	s.wake.Store(w)
+	return w.c
+}
+
+func (s *idleState) endWait() {
+	w := s.wake.Swap(nil)
 	select {
-	case <-*ch:
+	case <-w.c:
 	default:
 	}
-	return *ch
+	wakeSignals.Put(w)
 }
 
 // interrupt cancels any hibernation in progress: the caller made a call that
@@ -318,7 +323,8 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 		return n, done, c.opError("read", err)
 	}
 	w := c.waitState()
-	ch := s.waitChan()
+	ch := s.beginWait()
+	defer s.endWait()
 	w.mu.Lock()
 	if w.closed || c.sock.closed() { // see Conn.close
 		w.mu.Unlock()
@@ -343,18 +349,24 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 	// attaching to write) must not wait for this Read.
 	c.sock.release()
 	t := graceTimers.get(time.Until(graceEnd))
-	select {
-	case <-ch:
-	case <-t.C:
+	var fired, interrupted bool
+	for {
+		timedOut := false
+		select {
+		case <-ch:
+		case <-t.C:
+			timedOut = true
+		}
+		s.mu.Lock()
+		w.mu.Lock()
+		fired, interrupted = w.fired, s.phase.Load() != phaseGrace || c.hub.closed.Load() || c.sock.closed()
+		if fired || interrupted || timedOut {
+			break
+		}
+		w.mu.Unlock() // a stale signal: wait on
+		s.mu.Unlock()
 	}
 	graceTimers.put(t)
-	if !c.sock.get() {
-		c.sock.state.Add(1) // idleRead's put balances it
-	}
-
-	s.mu.Lock()
-	w.mu.Lock()
-	fired, interrupted := w.fired, s.phase.Load() != phaseGrace || c.hub.closed.Load()
 	if fired || interrupted {
 		if !fired {
 			w.disarmLocked()
@@ -370,6 +382,9 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 	}
 	w.mu.Unlock()
 	s.mu.Unlock()
+	if !c.sock.get() {
+		c.sock.state.Add(1) // idleRead's put balances it
+	}
 	switch {
 	case fired: // data, end of stream or an error: a busy connection
 		c.sock.attach()

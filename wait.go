@@ -131,21 +131,45 @@ func (c *Conn) onReadable(fn func()) error {
 	if c.sock.state.Load()&sockPinned != 0 {
 		return waitWithGoroutine(c, fn) // the program holds the file's RawConn
 	}
-	if !w.shared {
-		ps, err := acquireSharedPollset()
-		if err != nil {
-			return c.opError("wait", err)
+	// An accepted Conn waits on its listener's pollset, where it may
+	// already be registered; it moves to the shared one if the listener
+	// closes (listenerClosed), as it outlives the listener.
+	if h := c.hub; h != nil && !h.closed.Load() {
+		if w.set != h.set {
+			w.leaveSet()
+			w.set = h.set
 		}
-		w.leaveSet()
-		w.set, w.shared = ps, true
+	} else if err := w.joinShared(); err != nil {
+		return c.opError("wait", err)
 	}
 	w.setMode(modeReadable)
 	w.fn = fn
-	if err := w.detachAndArm(); err != nil {
+	err := w.detachAndArm()
+	if err == errLotClosed { // the listener closed meanwhile
+		if err = w.joinShared(); err == nil {
+			err = w.armLocked()
+		}
+	}
+	if err != nil {
 		w.setMode(modeNone)
 		w.fn = nil
 		return c.opError("wait", err)
 	}
+	return nil
+}
+
+// joinShared moves the Conn's registrations to the shared pollset. Called
+// with mu held.
+func (w *waitState) joinShared() error {
+	if w.shared {
+		return nil
+	}
+	ps, err := acquireSharedPollset()
+	if err != nil {
+		return err
+	}
+	w.leaveSet()
+	w.set, w.shared = ps, true
 	return nil
 }
 
@@ -227,19 +251,22 @@ func (w *waitState) armLocked() error {
 func (c *Conn) finishDetach() {
 	w := c.wait.Load()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	armed := w.gen != 0
 	if err := w.detachLocked(); err != nil || !armed {
+		w.mu.Unlock()
 		return
 	}
 	if err := w.armLocked(); err != nil {
-		w.failLocked()
+		w.failLocked() // unlocks
+		return
 	}
+	w.mu.Unlock()
 }
 
 // failLocked ends a wait whose registration failed (out of kernel memory,
 // or the listener closed): the waiter is told at once, as for an error on
-// the socket, and finds the error itself when it reads.
+// the socket, and finds the error itself when it reads. Called with mu
+// held; releases it.
 func (w *waitState) failLocked() {
 	w.gen = 0
 	w.fire(readyHangup)
@@ -290,15 +317,26 @@ func (w *waitState) fire(why readyReason) {
 }
 
 // listenerClosed is told that the hub's pollset closed under the
-// registration: a kept parked Conn closes, a Read waiting there goes on
-// waiting in the runtime poller (accepted connections outlive their
-// listener, as with std), a pending park will close.
+// registration: a Conn waiting in OnReadable goes on waiting on the shared
+// pollset, a kept parked Conn closes, a Read waiting there goes on waiting
+// in the runtime poller (accepted connections outlive their listener, as
+// with std), a pending park will close.
 func (w *waitState) listenerClosed() {
 	w.mu.Lock()
 	mode := w.mode
 	w.gen, w.registered = 0, false
-	if mode == modeParked {
+	switch mode {
+	case modeParked:
 		w.setMode(modeNone)
+	case modeReadable:
+		err := w.joinShared()
+		if err == nil {
+			err = w.armLocked()
+		}
+		if err != nil {
+			w.failLocked() // fn runs and its Read finds what is there; unlocks
+			return
+		}
 	}
 	w.mu.Unlock()
 	switch mode {
