@@ -39,7 +39,7 @@ type ListenOptions struct {
 // network and address are what the caller was given; they only reach the
 // Control hook and pick IPV6_V6ONLY. Errors are *os.SyscallError. The
 // caller closes fd on error.
-func Listen(fd, family, sotype int, network, address string, sa unix.Sockaddr, o ListenOptions) error {
+func Listen(fd, family, sotype int, network, address string, sa syscall.Sockaddr, o ListenOptions) error {
 	if (sotype == unix.SOCK_STREAM && family != unix.AF_UNIX) || o.ReuseAddr {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			return os.NewSyscallError("setsockopt", err)
@@ -60,7 +60,7 @@ func Listen(fd, family, sotype int, network, address string, sa unix.Sockaddr, o
 			return err
 		}
 	}
-	if err := unix.Bind(fd, sa); err != nil {
+	if err := syscall.Bind(fd, sa); err != nil {
 		return os.NewSyscallError("bind", err)
 	}
 	if sotype != unix.SOCK_STREAM {

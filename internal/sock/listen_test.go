@@ -120,7 +120,7 @@ func TestListenUnixAndBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	if err := Listen(fd, unix.AF_UNIX, unix.SOCK_STREAM, "unix", path, &unix.SockaddrUnix{Name: path}, ListenOptions{Backlog: 3}); err != nil {
+	if err := Listen(fd, unix.AF_UNIX, unix.SOCK_STREAM, "unix", path, &syscall.SockaddrUnix{Name: path}, ListenOptions{Backlog: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if getInt(t, fd, unix.SOL_SOCKET, unix.SO_REUSEADDR) != 0 {
@@ -138,7 +138,7 @@ func TestListenUnixAndBacklog(t *testing.T) {
 
 func TestListenAddressInUse(t *testing.T) {
 	fd, _ := listenOn(t, "udp4", unix.SOCK_DGRAM, ListenOptions{})
-	sa, _ := unix.Getsockname(fd)
+	sa, _ := syscall.Getsockname(fd)
 	fd2, err := Socket(unix.AF_INET, unix.SOCK_DGRAM)
 	if err != nil {
 		t.Fatal(err)

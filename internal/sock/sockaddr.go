@@ -12,6 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The socket addresses here are the syscall package's (as Go's net package
+// uses), for the kernel-bound direction too (bind, connect, sendto), so that
+// one type travels from a received datagram's sender to the reply.
+
 // StreamAddr converts an address the kernel reported for a stream socket
 // (accept, getsockname, getpeername) into the net.Addr std would report: a
 // *net.TCPAddr or a *net.UnixAddr; nil for other families.
@@ -56,19 +60,20 @@ func Family(network string, ip netip.Addr) int {
 }
 
 // Sockaddr converts an IP (with its zone) and port for a socket of the given
-// family. An IPv4 address for an AF_INET6 socket becomes v4-mapped; an IPv6
-// address for an AF_INET socket stays IPv6 (the kernel refuses it).
-func Sockaddr(family int, ip netip.Addr, port int) unix.Sockaddr {
+// family, for bind, connect or sendto. An IPv4 address for an AF_INET6
+// socket becomes v4-mapped; an IPv6 address for an AF_INET socket stays
+// IPv6 (the kernel refuses it).
+func Sockaddr(family int, ip netip.Addr, port int) syscall.Sockaddr {
 	if family == unix.AF_INET && (ip.Is4() || ip.Is4In6()) {
-		return &unix.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}
+		return &syscall.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}
 	}
-	return &unix.SockaddrInet6{Port: port, Addr: ip.As16(), ZoneId: zoneIndex(ip.Zone())}
+	return &syscall.SockaddrInet6{Port: port, Addr: ip.As16(), ZoneId: zoneIndex(ip.Zone())}
 }
 
 // NetAddrSockaddr converts a *net.UDPAddr, *net.TCPAddr or *net.IPAddr into
 // a socket address for a socket of the given family (a nil IP means the
 // unspecified address). It returns nil for other address types.
-func NetAddrSockaddr(family int, a net.Addr) unix.Sockaddr {
+func NetAddrSockaddr(family int, a net.Addr) syscall.Sockaddr {
 	var ipb net.IP
 	var port int
 	var zone string

@@ -51,7 +51,7 @@ func TestSockaddrRoundTrip(t *testing.T) {
 		{unix.AF_INET6, "fe80::1%" + lo, "[fe80::1%" + lo + "]:53"},
 	} {
 		sa := Sockaddr(tc.family, netip.MustParseAddr(tc.ip), 53)
-		raw := toSyscall(t, sa)
+		raw := sa
 		if got := DatagramAddr(raw).String(); got != tc.want {
 			t.Errorf("%d %s: DatagramAddr = %s, want %s", tc.family, tc.ip, got, tc.want)
 		}
@@ -88,7 +88,7 @@ func TestNetAddrSockaddr(t *testing.T) {
 			t.Errorf("%v: nil", tc.a)
 			continue
 		}
-		if got := DatagramAddr(toSyscall(t, sa)).String(); got != tc.want {
+		if got := DatagramAddr(sa).String(); got != tc.want {
 			t.Errorf("NetAddrSockaddr(%d, %v) = %s, want %s", tc.family, tc.a, got, tc.want)
 		}
 	}
@@ -98,19 +98,6 @@ func TestNetAddrSockaddr(t *testing.T) {
 			t.Errorf("NetAddrSockaddr(%#v) is not nil", a)
 		}
 	}
-}
-
-// toSyscall converts an x/sys socket address to the syscall package's, as
-// the kernel would report it.
-func toSyscall(t *testing.T, sa unix.Sockaddr) syscall.Sockaddr {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &syscall.SockaddrInet4{Port: sa.Port, Addr: sa.Addr}
-	case *unix.SockaddrInet6:
-		return &syscall.SockaddrInet6{Port: sa.Port, Addr: sa.Addr, ZoneId: sa.ZoneId}
-	}
-	t.Fatalf("unexpected %T", sa)
-	return nil
 }
 
 func loopbackName() (string, error) {
