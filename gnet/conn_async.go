@@ -17,7 +17,7 @@ import (
 func (c *conn) Wake(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.ad.sock != nil {
+		if c.ad.udpSock != nil {
 			if callback != nil {
 				callback(c, nil)
 			}
@@ -51,7 +51,7 @@ func (c *conn) gone(callback AsyncCallback) bool {
 // goroutine; the close happens on the loop. A datagram received on a UDP
 // listener is not a connection: closing it does nothing.
 func (c *conn) Close() error {
-	if c.ad.sock != nil {
+	if c.ad.udpSock != nil {
 		return nil
 	}
 	l := c.loop
@@ -68,7 +68,7 @@ func (c *conn) Close() error {
 func (c *conn) CloseWithCallback(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.ad.sock != nil {
+		if c.ad.udpSock != nil {
 			if callback != nil {
 				callback(c, nil)
 			}
@@ -142,10 +142,10 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 // its timer heap. A datagram received on a UDP listener has no lifetime to
 // bound: ErrUnsupportedOp, as gnet v2 answers for every connection.
 func (c *conn) setDeadline(ns int64, rd, wr bool) error {
-	if c.ad.sock != nil {
+	if c.ad.udpSock != nil {
 		return ErrUnsupportedOp
 	}
-	if c.sock.Load()&sockClosed != 0 {
+	if c.fdRefs.Load()&fdClosed != 0 {
 		return net.ErrClosed
 	}
 	l := c.loop

@@ -54,7 +54,7 @@ func (l *eventloop) addDatagramSocket(ln *listener, fd int) error {
 // dropDatagramSocket unregisters a UDP listener's socket (the listener
 // closes it): no datagram send can reach its descriptor afterwards.
 func (l *eventloop) dropDatagramSocket(s *conn) {
-	s.sockClose()
+	s.retireFd()
 	l.p.Remove(int(s.fd))
 	l.conns[s.fd] = nil
 }
@@ -96,7 +96,7 @@ func (l *eventloop) readDatagrams(c *conn) {
 		budget -= n
 		to := c
 		if c.flags&fListening != 0 {
-			d := &datagram{ad: connAddrs{laddr: c.ad.laddr, kind: kindUDP, family: c.ad.family, sock: c, peer: from}}
+			d := &datagram{ad: connAddrs{laddr: c.ad.laddr, kind: kindUDP, family: c.ad.family, udpSock: c, peer: from}}
 			d.c = conn{loop: l, fd: c.fd, ad: &d.ad, heapIdx: -1}
 			to = &d.c
 		} else {

@@ -466,7 +466,7 @@ func (l *eventloop) endConn(c *conn, err error) {
 	l.load.Add(-1)
 	l.unschedule(c)
 	action := l.h.OnClose(c, err)
-	c.sockClose()
+	c.retireFd()
 	if err == nil && c.out == nil && c.ad.kind == kindTCP {
 		// Output is complete: FIN, then linger until the peer has read it.
 		sockShutdownWrite(fd)
