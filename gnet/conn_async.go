@@ -17,13 +17,7 @@ import (
 func (c *conn) Wake(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.ad.udpSock != nil {
-			if callback != nil {
-				callback(c, nil)
-			}
-			return
-		}
-		if c.gone(callback) {
+		if c.nothingToDo(callback) {
 			return
 		}
 		if c.flags&fClosing == 0 {
@@ -35,14 +29,22 @@ func (c *conn) Wake(callback AsyncCallback) error {
 	})
 }
 
-// gone reports whether c is not (or no longer) open on its loop; if so it
-// tells callback with net.ErrClosed. It runs on the loop.
-func (c *conn) gone(callback AsyncCallback) bool {
-	if c.flags&fClosed == 0 && c.flags&fOpen != 0 {
+// nothingToDo reports whether a Wake or CloseWithCallback of c has nothing
+// to act on, and if so calls callback: a datagram received on a UDP
+// listener is no connection (callback gets nil, as in gnet v2); a
+// connection not (or no longer) open gets net.ErrClosed. It runs on the
+// loop.
+func (c *conn) nothingToDo(callback AsyncCallback) bool {
+	var err error
+	switch {
+	case c.ad.udpSock != nil:
+	case c.flags&fClosed == 0 && c.flags&fOpen != 0:
 		return false
+	default:
+		err = net.ErrClosed
 	}
 	if callback != nil {
-		callback(c, net.ErrClosed)
+		callback(c, err)
 	}
 	return true
 }
@@ -68,13 +70,7 @@ func (c *conn) Close() error {
 func (c *conn) CloseWithCallback(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.ad.udpSock != nil {
-			if callback != nil {
-				callback(c, nil)
-			}
-			return
-		}
-		if c.gone(callback) {
+		if c.nothingToDo(callback) {
 			return
 		}
 		if callback != nil {
