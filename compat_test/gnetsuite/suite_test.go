@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,9 @@ func TestGnetV2Suite(t *testing.T) {
 		t.Fatal(err)
 	}
 	race := os.Getenv("GNETSUITE_RACE") != ""
+	if n, err := strconv.Atoi(os.Getenv("GNETSUITE_PARALLEL")); err == nil && n > 0 {
+		maxConcurrent = n
+	}
 	suites := []Suite{
 		{Name: "ours", Bin: filepath.Join(tmp, "ours.test"), Dir: filepath.Join(tmp, "run-ours")},
 		{Name: "control", Bin: filepath.Join(tmp, "control.test"), Dir: filepath.Join(tmp, "run-control")},
