@@ -50,6 +50,13 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 		w.setMode(modeNone)
 		w.fn = nil
 	}
+	// c leaves the shared pollset of waiting Conns now: if the server
+	// hibernates it, its socket parks and c is dropped without a Close.
+	if w.registered {
+		w.lot.forget(w.fd)
+		w.registered = false
+	}
+	w.leaveSet()
 	// Reads of a detached socket look at the given-back bytes first.
 	if c.sock.file.Load() != nil {
 		if !c.sock.askDetach() {
