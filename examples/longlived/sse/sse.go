@@ -13,7 +13,8 @@
 // memory, and a goroutine or a write-readiness wait, per slow subscriber,
 // and would only postpone the same decision. The price is that the other
 // subscribers may see an event up to WriteTimeout late, once per stalled
-// subscriber, the time it takes to find it stalled.
+// subscriber, the time it takes to find it stalled. A dropped subscriber's
+// connection is reset, not closed: see reset.
 package sse
 
 import (
@@ -149,7 +150,7 @@ func (b *Broker) broadcast() {
 		for i, s := range subs {
 			s.conn.SetWriteDeadline(time.Now().Add(b.WriteTimeout))
 			if _, err := s.conn.Write(chunk); err != nil {
-				b.drop(s) // stalled, or gone: see the package doc
+				b.reset(s) // stalled, or gone: see the package doc
 			}
 			subs[i] = nil
 		}
@@ -165,6 +166,17 @@ func encode(id uint64, data string) []byte {
 	}
 	ev.WriteString("\n")
 	return fmt.Appendf(nil, "%x\r\n%s\r\n", ev.Len(), ev.String())
+}
+
+// reset drops a subscriber whose write failed with a TCP reset: the
+// kernel discards what it still buffers for it (up to the socket's send
+// buffer, megabytes) instead of keeping it for a client that does not read,
+// and the client learns at once that its stream is broken.
+func (b *Broker) reset(s *subscriber) {
+	if tc, ok := s.conn.(interface{ SetLinger(int) error }); ok {
+		tc.SetLinger(0)
+	}
+	b.drop(s)
 }
 
 func (b *Broker) drop(s *subscriber) {
