@@ -184,4 +184,3 @@ func randomBytes(seed, n int) []byte {
 	}
 	return b
 }
-
