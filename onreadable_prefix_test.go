@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 // Bytes given back with Unhijack are the Conn's to read: OnReadable on a
@@ -30,5 +31,31 @@ func TestOnReadableGivenBackBytes(t *testing.T) {
 	mustRun(t, ran, "bytes given back are there to read")
 	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "cd" {
 		t.Fatalf("Read = %q, %v", buf[:n], err)
+	}
+}
+
+// Bytes given back with Unhijack come first even once the socket is
+// attached again (here by SyscallConn; a Write that blocks does the same).
+func TestUnhijackGivenBackBytesAfterAttach(t *testing.T) {
+	c, client, ln := connPair(t)
+	client.Write([]byte("abcd"))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := Unhijack(c, buf[2:]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyscallConn(); err != nil { // attaches the socket for good
+		t.Fatal(err)
+	}
+	client.Write([]byte("ef"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(io.LimitReader(c, 4))
+	if err != nil || string(got) != "cdef" {
+		t.Fatalf("read %q, %v; want \"cdef\"", got, err)
 	}
 }
