@@ -55,6 +55,17 @@ func newConn(fd int, network string, laddr, raddr net.Addr, h *hub) (*Conn, erro
 	return c, nil
 }
 
+// newDetachedConn wraps a connected non-blocking socket without attaching
+// it: it enters the runtime poller only if a call must wait (socket.go).
+func newDetachedConn(fd int, network string, laddr, raddr net.Addr, h *hub) *Conn {
+	c := &Conn{network: network, laddr: laddr, raddr: raddr, hub: h}
+	c.sock.init(fd, nil)
+	if !h.hibernates() {
+		c.idle.proto.Store(protoOther)
+	}
+	return c
+}
+
 func (c *Conn) opError(op string, err error) error {
 	if err != nil && err != io.EOF && c.sock.closed() && !isTimeout(err) {
 		// os.File reports use after Close in several ways ("file already

@@ -5,6 +5,7 @@ package pollnet
 import (
 	"io"
 	"net"
+	"os"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -75,9 +76,41 @@ type idleState struct {
 	readDeadline time.Time // the caller's read deadline, tracked while phase != off
 	head         [8]byte   // first bytes seen, until proto is decided
 	headLen      int
+	// fresh: the Conn was just woken from a park that lasted longer than
+	// the grace period. Its first idle read parks at once if no byte is
+	// there: it is not busy, and waiting out a grace would cost a timer.
+	fresh bool
+	// graceCh wakes a Read waiting out the grace on a pollnet poller
+	// (graceDetached): data came, or another call interrupted the rule.
+	graceCh chan struct{}
 }
 
-func (s *idleState) setPhase(p int32) { s.phase.Store(p) }
+// setPhase moves the rule; called with mu held. Leaving the grace phase for
+// any other reason than the Read's own wakes that Read.
+func (s *idleState) setPhase(p int32) {
+	if s.phase.Load() == phaseGrace && p != phaseGrace && p != phaseParkPending {
+		s.kick()
+	}
+	s.phase.Store(p)
+}
+
+// signalGrace wakes a Read waiting out the grace (the poll loop calls it).
+func (s *idleState) signalGrace() {
+	s.mu.Lock()
+	s.kick()
+	s.mu.Unlock()
+}
+
+// kick wakes a Read waiting out the grace on a pollnet poller, if any.
+// Called with mu held.
+func (s *idleState) kick() {
+	if s.graceCh != nil {
+		select {
+		case s.graceCh <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // interrupt cancels any hibernation in progress: the caller made a call that
 // the rule does not allow at idle.
@@ -89,10 +122,12 @@ func (s *idleState) interrupt() {
 	}
 }
 
-// woke resets the rule of a kept Conn handed out again: it spoke HTTP/1.
-func (s *idleState) woke() {
+// woke resets the rule of a kept Conn handed out again. fresh: its park
+// lasted longer than the grace period.
+func (s *idleState) woke(fresh bool) {
 	s.mu.Lock()
 	s.setPhase(phaseOff)
+	s.fresh = fresh
 	s.mu.Unlock()
 }
 
@@ -188,44 +223,57 @@ func classifyRequestLine(head []byte) int32 {
 // caller should do a plain read instead.
 func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	s := &c.idle
-	s.mu.Lock()
 	h := c.hub
-	graceEnd := time.Now().Add(h.grace)
+	s.mu.Lock()
+	grace := h.grace
+	if s.fresh {
+		grace = 0
+	}
+	s.fresh = false
+	graceEnd := time.Now().Add(grace)
 	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
-		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
+		(!s.readDeadline.IsZero() && !s.readDeadline.After(graceEnd)) {
 		s.setPhase(phaseOff)
 		s.mu.Unlock()
 		return 0, false, nil
 	}
 	s.setPhase(phaseGrace)
-	if !c.sock.get() { // closed: read as usual, and fail
-		s.setPhase(phaseOff)
-		s.mu.Unlock()
-		return 0, false, nil
-	}
-	f := c.sock.file.Load()
-	if f == nil { // detached (an unhijacked Conn): the grace is a wait
-		f = c.attach()
-	}
-	if f == nil {
-		c.put()
-		s.setPhase(phaseOff)
-		s.mu.Unlock()
-		return 0, false, nil
-	}
-	f.SetReadDeadline(graceEnd)
 	s.mu.Unlock()
+	if w := c.wait.Load(); w != nil {
+		w.clearParkPending() // from an earlier parking EOF that no Close followed
+	}
+	if !c.sock.get() {
+		s.off()
+		return 0, false, nil // closed: the plain read reports it
+	}
+	defer c.put()
+	if f := c.sock.file.Load(); f != nil {
+		return c.graceAttached(f, p, graceEnd)
+	}
+	return c.graceDetached(p, grace, graceEnd)
+}
 
-	n, err = f.Read(p)
+// off ends the rule's phase, whatever it was.
+func (s *idleState) off() {
+	s.mu.Lock()
+	s.setPhase(phaseOff)
+	s.mu.Unlock()
+}
 
+// graceAttached waits out the grace in the runtime poller, with a read
+// deadline at its end: the way of a busy connection, which the runtime
+// already watches.
+func (c *Conn) graceAttached(f *os.File, p []byte, graceEnd time.Time) (int, bool, error) {
+	s := &c.idle
+	f.SetReadDeadline(graceEnd)
+	n, err := f.Read(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Whatever happened, the file's deadline goes back to the caller's: a
 	// call that interrupted the grace period recorded its own in readDeadline.
 	f.SetReadDeadline(s.readDeadline)
-	c.put()
 	if s.phase.Load() == phaseGrace {
-		if n == 0 && isTimeout(err) && !h.closed.Load() {
+		if n == 0 && isTimeout(err) && !c.hub.closed.Load() {
 			s.setPhase(phaseParkPending)
 			return 0, true, io.EOF
 		}
@@ -236,6 +284,109 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 		return 0, false, nil
 	}
 	return n, true, c.opError("read", err)
+}
+
+// graceDetached waits out the grace of a detached Conn (new, or woken from a
+// park) on the hub's poller, so that a connection whose next request comes
+// no sooner than the grace period never enters the runtime poller. A Conn
+// whose request comes within the grace is busy: it attaches, and from then
+// on waits like graceAttached.
+func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) (int, bool, error) {
+	s := &c.idle
+	n, err, done := c.readDetached(p)
+	if done || grace == 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.phase.Load() != phaseGrace {
+			return n, done, c.opError("read", err)
+		}
+		if !done && !c.hub.closed.Load() { // nothing there: park at once
+			s.setPhase(phaseParkPending)
+			return 0, true, io.EOF
+		}
+		s.setPhase(phaseOff)
+		return n, done, c.opError("read", err)
+	}
+	w := c.waitState()
+	s.mu.Lock()
+	if s.graceCh == nil {
+		s.graceCh = make(chan struct{}, 1)
+	}
+	ch := s.graceCh
+	s.mu.Unlock()
+	select {
+	case <-ch: // a stale signal from an earlier grace
+	default:
+	}
+	w.mu.Lock()
+	if w.set != c.hub.set { // a Conn that waited in OnReadable before (unhijacked)
+		w.leaveSet()
+		w.set = c.hub.set
+	}
+	w.fired = false
+	w.setMode(modeGrace)
+	if err := w.armLocked(); err != nil {
+		w.setMode(modeNone)
+		w.mu.Unlock()
+		s.off()
+		return 0, false, nil
+	}
+	w.mu.Unlock()
+
+	t := graceTimers.get(time.Until(graceEnd))
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+	graceTimers.put(t)
+
+	s.mu.Lock()
+	w.mu.Lock()
+	fired, interrupted := w.fired, s.phase.Load() != phaseGrace || c.hub.closed.Load()
+	if fired || interrupted {
+		if !fired {
+			w.disarmLocked()
+		}
+		w.fired = false
+		w.setMode(modeNone)
+		if s.phase.Load() == phaseGrace {
+			s.setPhase(phaseOff)
+		}
+	} else { // the grace passed: the registration stays armed, and the park takes it
+		w.setMode(modeParkPending)
+		s.setPhase(phaseParkPending)
+	}
+	w.mu.Unlock()
+	s.mu.Unlock()
+	switch {
+	case fired: // data, end of stream or an error: a busy connection
+		c.sock.attach()
+		return 0, false, nil
+	case interrupted:
+		return 0, false, nil
+	}
+	return 0, true, io.EOF
+}
+
+// graceTimers pools the timers of detached grace waits: one Read waits at a
+// time per Conn, and a pooled timer saves an allocation per idle period.
+var graceTimers timerPool
+
+type timerPool struct{ p sync.Pool }
+
+func (tp *timerPool) get(d time.Duration) *time.Timer {
+	if t, ok := tp.p.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// put stops t and pools it; since Go 1.23 a stopped timer's channel holds
+// no stale value, so Reset is safe after it.
+func (tp *timerPool) put(t *time.Timer) {
+	t.Stop()
+	tp.p.Put(t)
 }
 
 // park hands the socket of a Conn that net/http closed at idle to the

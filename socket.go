@@ -169,10 +169,20 @@ func (s *socket) attach() *os.File {
 		if n&sockClosed != 0 {
 			return nil
 		}
-		if n&sockBusy == 0 && s.state.CompareAndSwap(n, n|sockBusy) {
-			break
+		if n&sockBusy == 0 {
+			if s.state.CompareAndSwap(n, n|sockBusy) {
+				break
+			}
+			continue
 		}
-		runtime.Gosched()
+		// Another transition runs (maybe another caller attaching): it
+		// waits for the calls in flight, ours included, so step out of the
+		// way until it ends.
+		s.release()
+		if !s.get() {
+			s.state.Add(1) // the caller's put or release balances this
+			return nil
+		}
 	}
 	// We own the transition. Raw calls still in flight never block: wait
 	// for them, so that from now on only the file touches the fd.

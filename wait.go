@@ -12,16 +12,20 @@ import (
 // waitState is a Conn's registration on a pollnet poller while it waits to
 // become readable, detached from the runtime poller (socket.go):
 //
-//	modeNone      not waiting. The fd may keep a disabled one-shot
-//	              registration from an earlier wait (registered), which the
-//	              next wait re-arms with one system call.
-//	modeReadable  OnReadable: fn runs, in a new goroutine, once the socket
-//	              is readable, at end of stream or error, or at the read
-//	              deadline. Registered on the shared pollset.
-//	modeParked    hibernating with the Conn kept (the server has hooks that
-//	              must see one Conn per TCP connection): when the next
-//	              request comes the hub hands this Conn to Accept again.
-//	              Registered on the listener's pollset.
+//	modeNone         not waiting. The fd may keep a disabled one-shot
+//	                 registration from an earlier wait (registered), which
+//	                 the next wait re-arms with one system call.
+//	modeReadable     OnReadable: fn runs, in a new goroutine, once the socket
+//	                 is readable, at end of stream or error, or at the read
+//	                 deadline. Registered on the shared pollset.
+//	modeGrace        net/http's idle Read waits out the grace period on the
+//	                 hub's pollset (hibernate.go, graceDetached).
+//	modeParkPending  the Read returned the parking io.EOF; the registration
+//	                 (if armed) waits for the park to take it. An event
+//	                 meanwhile is kept in fired: the park then serves it.
+//	modeParked       hibernating with the Conn kept (the server has hooks
+//	                 that must see one Conn per TCP connection): when the
+//	                 next request comes the hub hands this Conn to Accept.
 //
 // Transitions happen under mu. A detach asked for by a wait while calls are
 // in flight happens when the last call ends (finishDetach); the
@@ -30,8 +34,10 @@ type waitState struct {
 	c  *Conn
 	mu sync.Mutex
 
-	mode waitMode
-	fn   func() // modeReadable
+	mode     waitMode
+	fn       func()      // modeReadable
+	fired    bool        // modeGrace, modeParkPending: the registration reported
+	firedWhy readyReason // what it reported
 
 	set        *pollset // where fd is registered; nil: nowhere
 	lot        *lot
@@ -41,6 +47,7 @@ type waitState struct {
 	shared     bool   // set is the shared pollset, and we count as its user
 
 	parkDeadline int64 // modeParked: the idle deadline net/http set (unix ns; 0: none)
+	parkedAt     int64 // modeParked: when it parked (unix ns)
 
 	prefix []byte          // given back by Unhijack: read before the socket
 	ctx    context.Context // ConnContext's result, kept across parks (serve.go)
@@ -56,8 +63,9 @@ type waitMode uint8
 const (
 	modeNone waitMode = iota
 	modeReadable
+	modeGrace
+	modeParkPending
 	modeParked
-	modeParkPending // kept park begun at Close, registered at the StateClosed hook
 )
 
 // onReadablePolled is OnReadable for connections on pollnet's pollers.
@@ -163,20 +171,23 @@ func (w *waitState) detachLocked() error {
 	return s.detach()
 }
 
-// armLocked arms a one-shot registration of the socket's current fd, with
-// the read deadline. Called with mu held.
+// armLocked arms a one-shot registration of the socket's current fd on
+// w.set, with the deadline of the mode. Called with mu held.
 func (w *waitState) armLocked() error {
 	fd := w.c.sock.fd
-	rearm := w.registered && w.fd == fd && w.lot != nil
+	l := w.set.lotFor(fd)
+	rearm := w.registered && w.fd == fd && w.lot == l
 	if !rearm && w.registered {
-		// A registration of an older fd number of this socket (the fd
-		// changed while the socket was attached): remove it.
+		// A registration of an older fd number of this socket, or on
+		// another pollset: remove it.
 		w.lot.forget(w.fd)
 		w.registered = false
 	}
-	l := w.set.lotFor(fd)
-	deadline := w.c.sock.rdl.Load()
-	if w.mode == modeParked {
+	var deadline int64
+	switch w.mode {
+	case modeReadable:
+		deadline = w.c.sock.rdl.Load()
+	case modeParked:
 		deadline = w.parkDeadline
 	}
 	gen, err := l.watch(fd, w, 0, deadline, rearm)
@@ -218,6 +229,16 @@ func (w *waitState) ready(fd int, _ uint64, why readyReason) {
 		return
 	}
 	w.gen = 0 // the kernel registration stays, disabled
+	switch w.mode {
+	case modeGrace, modeParkPending:
+		w.fired, w.firedWhy = true, why
+		grace := w.mode == modeGrace
+		w.mu.Unlock()
+		if grace {
+			w.c.idle.signalGrace()
+		}
+		return
+	}
 	w.fire(why)
 }
 
@@ -238,6 +259,37 @@ func (w *waitState) fire(why readyReason) {
 		w.c.hub.wakeKept(w.c, why)
 	default:
 		w.mu.Unlock()
+	}
+}
+
+// listenerClosed is told that the hub's pollset closed under the
+// registration: a kept parked Conn closes, a Read waiting out its grace
+// returns to read as usual (the hub is closed), a pending park will close.
+func (w *waitState) listenerClosed() {
+	w.mu.Lock()
+	mode := w.mode
+	w.gen, w.registered = 0, false
+	if mode == modeParked {
+		w.setMode(modeNone)
+	}
+	w.mu.Unlock()
+	switch mode {
+	case modeParked:
+		w.c.hub.closeKept(w.c, nil)
+	case modeGrace:
+		w.c.idle.signalGrace()
+	}
+}
+
+// clearParkPending drops what a parking EOF left for a park that did not
+// come: the Conn went on and is idle again.
+func (w *waitState) clearParkPending() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.mode == modeParkPending {
+		w.disarmLocked()
+		w.fired = false
+		w.setMode(modeNone)
 	}
 }
 
@@ -275,12 +327,16 @@ func (w *waitState) closing() {
 	w.leaveSet()
 }
 
-// leaveSet stops counting as a user of the shared pollset.
+// leaveSet forgets the pollset the Conn waited on, removing its
+// registration there, and stops counting as a user of the shared pollset.
 func (w *waitState) leaveSet() {
+	if w.registered && w.lot != nil {
+		w.lot.forget(w.fd)
+	}
 	if w.shared {
 		releaseSharedPollset()
 	}
-	w.set, w.lot, w.shared = nil, nil, false
+	w.set, w.lot, w.shared, w.registered, w.gen = nil, nil, false, false, 0
 }
 
 // deadlineChanged moves a waiting Conn's read deadline.
