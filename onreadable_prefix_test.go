@@ -59,3 +59,34 @@ func TestUnhijackGivenBackBytesAfterAttach(t *testing.T) {
 		t.Fatalf("read %q, %v; want \"cdef\"", got, err)
 	}
 }
+
+// An Unhijack of a Conn that still holds bytes given back by an earlier one
+// puts the new bytes before them: none is lost or reordered.
+func TestUnhijackTwiceKeepsOrder(t *testing.T) {
+	c, client, ln := connPair(t)
+	client.Write([]byte("abcd"))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	unhijack := func(back []byte) {
+		t.Helper()
+		if err := Unhijack(c, back); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ln.Accept(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unhijack(buf[2:]) // "cd"
+	if n, err := c.Read(buf[:1]); n != 1 || err != nil || buf[0] != 'c' {
+		t.Fatalf("Read = %q, %v", buf[:n], err)
+	}
+	unhijack(buf[:1]) // "c" again, "d" still held
+	client.Write([]byte("e"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(io.LimitReader(c, 3))
+	if err != nil || string(got) != "cde" {
+		t.Fatalf("read %q, %v; want \"cde\"", got, err)
+	}
+}
