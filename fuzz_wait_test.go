@@ -417,7 +417,7 @@ func (r *waitRig) checkRead(m *waitModel, p []byte, n int, err error) {
 }
 
 func (r *waitRig) unhijack(m *waitModel, k int) {
-	k = min(k, len(m.got)-m.prefix) // bytes read, and not given back before
+	k = min(k, len(m.got)) // the last bytes read, given back
 	back := m.got[len(m.got)-k:]
 	err := Unhijack(r.c, back)
 	if m.closed {
@@ -431,7 +431,7 @@ func (r *waitRig) unhijack(m *waitModel, k int) {
 	}
 	m.waiting = false
 	m.got = m.got[:len(m.got)-k]
-	m.prefix = k
+	m.prefix += k
 	// The listener hands the same Conn out again.
 	nc, err := r.ln.Accept()
 	if err != nil {

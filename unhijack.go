@@ -70,7 +70,8 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 		}
 	}
 	if len(buffered) > 0 {
-		w.prefix = append([]byte(nil), buffered...)
+		// Before what an earlier Unhijack gave back and nobody read yet.
+		w.prefix = append(append([]byte(nil), buffered...), w.prefix...)
 	}
 	w.mu.Unlock()
 	c.idle.rehire(h.hibernates())
