@@ -216,17 +216,17 @@ func newWaitRig(t *testing.T) *waitRig {
 	return r
 }
 
-// drain reads what the server writes, unless a blocking write holds gate.
+// drain reads what the server writes, while it can take gate.
 func (r *waitRig) drain() {
 	defer close(r.drained)
 	buf := make([]byte, 64<<10)
 	for {
 		r.gate.RLock()
-		r.gate.RUnlock()
 		n, err := r.client.Read(buf)
 		r.mu.Lock()
 		r.received = append(r.received, buf[:n]...)
 		r.mu.Unlock()
+		r.gate.RUnlock()
 		if err != nil {
 			return
 		}
@@ -325,13 +325,14 @@ func (r *waitRig) writeBlocking(m *waitModel, i int) {
 		return
 	}
 	p := bytes.Repeat([]byte{byte('A' + i%26)}, 1<<20)
-	r.gate.Lock()
 	done := make(chan error, 1)
 	go func() {
 		_, err := r.c.Write(p)
 		done <- err
 	}()
-	// The write fills the buffers and waits (attached) for the client.
+	// The client stops reading (its Read in progress ends with the write's
+	// first bytes); the write fills the buffers and waits (attached).
+	r.gate.Lock()
 	time.Sleep(5 * time.Millisecond)
 	r.gate.Unlock()
 	select {

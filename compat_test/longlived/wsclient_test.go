@@ -46,10 +46,20 @@ func (c *wsClient) write(op ws.OpCode, fin bool, p []byte) error {
 	return ws.WriteFrame(c.conn, ws.MaskFrameInPlace(ws.NewFrame(op, fin, bytes.Clone(p))))
 }
 
-// frame reads the next frame whole, with a bounded wait.
+// frame reads the next frame whole (a control frame: the tests use it for
+// those), with a bounded wait.
 func (c *wsClient) frame() (ws.Frame, error) {
 	c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-	return ws.ReadFrame(c.r)
+	h, err := ws.ReadHeader(c.r)
+	if err != nil {
+		return ws.Frame{}, err
+	}
+	if h.Length > 125 {
+		return ws.Frame{}, fmt.Errorf("a %v frame of %d bytes where a control frame was expected", h.OpCode, h.Length)
+	}
+	p := make([]byte, h.Length)
+	_, err = io.ReadFull(c.r, p)
+	return ws.Frame{Header: h, Payload: p}, err
 }
 
 // message reads the next data message (fragments joined), and returns the
