@@ -31,31 +31,45 @@ const perSource = 5000
 // connect opens n connections to addr: WebSockets, or SSE subscriptions.
 func connect(srv server, addr string, n int) (clientConns, error) {
 	conns := make(clientConns, n)
-	var next atomic.Int64
 	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for range dialers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || firstErr.Load() != nil {
-					return
-				}
-				c, err := dialOne(srv, addr, i)
-				if err != nil {
-					firstErr.Store(fmt.Errorf("connection %d: %w", i, err))
-					return
-				}
-				conns[i] = c
-			}
-		})
-	}
-	wg.Wait()
+	parallel(n, func(i int) bool {
+		if firstErr.Load() != nil {
+			return false
+		}
+		c, err := dialOne(srv, addr, i)
+		if err != nil {
+			firstErr.Store(fmt.Errorf("connection %d: %w", i, err))
+			return false
+		}
+		conns[i] = c
+		return true
+	})
 	if err, _ := firstErr.Load().(error); err != nil {
 		conns.close()
 		return nil, err
 	}
 	return conns, nil
+}
+
+// parallel runs f(i) for i < n, dialers at a time, and counts the trues.
+func parallel(n int, f func(i int) bool) int {
+	var ok, next atomic.Int64
+	var wg sync.WaitGroup
+	for range dialers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if f(i) {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(ok.Load())
 }
 
 func dialOne(srv server, addr string, i int) (clientConn, error) {
@@ -103,24 +117,7 @@ func drain(br *bufio.Reader) []byte {
 
 // each runs f on every connection, dialers at a time, and counts successes.
 func (cs clientConns) each(f func(i int, c clientConn) bool) int {
-	var ok atomic.Int64
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range dialers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(cs) {
-					return
-				}
-				if f(i, cs[i]) {
-					ok.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return int(ok.Load())
+	return parallel(len(cs), func(i int) bool { return f(i, cs[i]) })
 }
 
 // checkEcho sends one message on every WebSocket and checks its echo.
