@@ -107,16 +107,86 @@ func (c *Conn) read(p []byte) (int, error) {
 			return n, nil
 		}
 	}
-	f := c.sock.file.Load()
-	if f == nil {
-		if n, err, done := c.readDetached(p); done {
+	for {
+		f := c.sock.file.Load()
+		if f != nil {
+			return f.Read(p)
+		}
+		n, err, done := c.readDetached(p)
+		if done {
 			return n, err
 		}
-		if f = c.attach(); f == nil {
-			return 0, net.ErrClosed
+		waited, err := c.waitDetached()
+		if err != nil {
+			return 0, err
+		}
+		if !waited {
+			if f = c.attach(); f == nil {
+				return 0, net.ErrClosed
+			}
+			return f.Read(p)
 		}
 	}
-	return f.Read(p)
+}
+
+// waitDetached waits, for a Read that found nothing on a detached Conn, on
+// the hub's poller: a detached Conn is presumed idle (net/http's background
+// read of a request in progress waits here, until the handler's end aborts
+// it with a deadline), and attaching it to the runtime poller would cost two
+// system calls now and three when it parks again. When data comes the Conn
+// is busy: the caller then attaches it. waited is false when the Conn cannot
+// wait there (not accepted, waiting in OnReadable, or a Read waits already):
+// the caller attaches at once. The caller holds a call (get), which is
+// released while waiting so that a transition never waits for this Read.
+func (c *Conn) waitDetached() (waited bool, err error) {
+	if c.hub == nil || c.hub.closed.Load() {
+		return false, nil
+	}
+	if passed(c.sock.rdl.Load()) {
+		return true, os.ErrDeadlineExceeded
+	}
+	w := c.waitState()
+	ch := c.idle.waitChan()
+	w.mu.Lock()
+	if w.mode != modeNone || w.closed || w.set != nil && w.set != c.hub.set {
+		w.mu.Unlock()
+		return false, nil
+	}
+	w.set = c.hub.set
+	w.fired = false
+	w.setMode(modeReadWait)
+	if err := w.armLocked(); err != nil {
+		w.setMode(modeNone)
+		w.mu.Unlock()
+		return false, nil
+	}
+	w.mu.Unlock()
+
+	c.sock.release()
+	<-ch
+	if !c.sock.get() {
+		c.sock.state.Add(1) // the caller's put balances it
+		w.mu.Lock()
+		w.disarmLocked()
+		w.setMode(modeNone)
+		w.mu.Unlock()
+		return true, net.ErrClosed
+	}
+	w.mu.Lock()
+	fired, why := w.fired, w.firedWhy
+	if !fired {
+		w.disarmLocked()
+	}
+	w.fired = false
+	w.setMode(modeNone)
+	w.mu.Unlock()
+	switch {
+	case fired && why == readyDeadline:
+		return true, os.ErrDeadlineExceeded
+	case fired: // data, end of stream or an error: a busy connection
+		c.sock.attach()
+	}
+	return true, nil
 }
 
 // attach attaches a detached socket for a call that must wait. A Conn that

@@ -28,6 +28,13 @@ func listenTest(t *testing.T, lc ListenConfig) *Listener {
 func serveTest(t *testing.T, lc ListenConfig, h http.Handler, configure func(*http.Server)) (*Listener, *http.Server) {
 	t.Helper()
 	ln := listenTest(t, lc)
+	return ln, serveOn(t, ln, h, configure)
+}
+
+// serveOn serves h with hibernation on ln (for handlers that need ln: make
+// it first, so that the handler's reads of it happen after).
+func serveOn(t *testing.T, ln *Listener, h http.Handler, configure func(*http.Server)) *http.Server {
+	t.Helper()
 	srv := &http.Server{Handler: h}
 	if configure != nil {
 		configure(srv)
@@ -36,7 +43,7 @@ func serveTest(t *testing.T, lc ListenConfig, h http.Handler, configure func(*ht
 	done := make(chan struct{})
 	go func() { srv.Serve(ln); close(done) }()
 	t.Cleanup(func() { srv.Close(); <-done })
-	return ln, srv
+	return srv
 }
 
 // waitBound bounds every wait of the tests: a bound on waiting for
@@ -156,4 +163,3 @@ func settleGoroutines(t testing.TB, want int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-

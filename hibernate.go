@@ -5,8 +5,8 @@ package pollnet
 import (
 	"io"
 	"net"
-	"os"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,36 +80,48 @@ type idleState struct {
 	// the grace period. Its first idle read parks at once if no byte is
 	// there: it is not busy, and waiting out a grace would cost a timer.
 	fresh bool
-	// graceCh wakes a Read waiting out the grace on a pollnet poller
-	// (graceDetached): data came, or another call interrupted the rule.
-	graceCh chan struct{}
+	// wakeCh wakes a Read waiting on the hub's poller (graceDetached,
+	// Conn.waitDetached): data came, a deadline passed, or another call
+	// interrupted it.
+	wakeCh atomic.Pointer[chan struct{}] // made once, by waitChan; no lock needed
 }
 
 // setPhase moves the rule; called with mu held. Leaving the grace phase for
 // any other reason than the Read's own wakes that Read.
 func (s *idleState) setPhase(p int32) {
 	if s.phase.Load() == phaseGrace && p != phaseGrace && p != phaseParkPending {
-		s.kick()
+		s.signal()
 	}
 	s.phase.Store(p)
 }
 
-// signalGrace wakes a Read waiting out the grace (the poll loop calls it).
-func (s *idleState) signalGrace() {
-	s.mu.Lock()
-	s.kick()
-	s.mu.Unlock()
-}
-
-// kick wakes a Read waiting out the grace on a pollnet poller, if any.
-// Called with mu held.
-func (s *idleState) kick() {
-	if s.graceCh != nil {
+// signal wakes a Read waiting on the hub's poller, if any. It takes no
+// lock: any goroutine, holding any lock, may call it.
+func (s *idleState) signal() {
+	if ch := s.wakeCh.Load(); ch != nil {
 		select {
-		case s.graceCh <- struct{}{}:
+		case *ch <- struct{}{}:
 		default:
 		}
 	}
+}
+
+// waitChan returns the Conn's wake channel, emptied of a stale signal.
+func (s *idleState) waitChan() chan struct{} {
+	ch := s.wakeCh.Load()
+	if ch == nil {
+		c := make(chan struct{}, 1)
+		if !s.wakeCh.CompareAndSwap(nil, &c) {
+			ch = s.wakeCh.Load()
+		} else {
+			ch = &c
+		}
+	}
+	select {
+	case <-*ch:
+	default:
+	}
+	return *ch
 }
 
 // interrupt cancels any hibernation in progress: the caller made a call that
@@ -226,7 +238,7 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	h := c.hub
 	s.mu.Lock()
 	grace := h.grace
-	if s.fresh {
+	if s.fresh && c.sock.file.Load() == nil { // an attached Conn has been busy since
 		grace = 0
 	}
 	s.fresh = false
@@ -308,16 +320,7 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 		return n, done, c.opError("read", err)
 	}
 	w := c.waitState()
-	s.mu.Lock()
-	if s.graceCh == nil {
-		s.graceCh = make(chan struct{}, 1)
-	}
-	ch := s.graceCh
-	s.mu.Unlock()
-	select {
-	case <-ch: // a stale signal from an earlier grace
-	default:
-	}
+	ch := s.waitChan()
 	w.mu.Lock()
 	if w.set != c.hub.set { // a Conn that waited in OnReadable before (unhijacked)
 		w.leaveSet()
@@ -333,12 +336,18 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 	}
 	w.mu.Unlock()
 
+	// No call is held while waiting: a transition (another caller
+	// attaching to write) must not wait for this Read.
+	c.sock.release()
 	t := graceTimers.get(time.Until(graceEnd))
 	select {
 	case <-ch:
 	case <-t.C:
 	}
 	graceTimers.put(t)
+	if !c.sock.get() {
+		c.sock.state.Add(1) // idleRead's put balances it
+	}
 
 	s.mu.Lock()
 	w.mu.Lock()

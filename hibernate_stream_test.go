@@ -19,7 +19,7 @@ import (
 // mid-response, and it parks (and wakes) between responses.
 func TestHibernateSSEStreaming(t *testing.T) {
 	const events = 4
-	var ln *Listener
+	ln := listenTest(t, hibConfig())
 	mux := hibMux()
 	mux.HandleFunc("/events", func(w http.ResponseWriter, r *http.Request) {
 		before := ln.Stats().Parks
@@ -31,7 +31,7 @@ func TestHibernateSSEStreaming(t *testing.T) {
 		}
 		fmt.Fprintf(w, "data: parks-during-stream=%d\n\n", ln.Stats().Parks-before)
 	})
-	ln, _ = serveTest(t, hibConfig(), mux, nil)
+	serveOn(t, ln, mux, nil)
 	var ct connTracker
 	client := &http.Client{Transport: newTestTransport(t)}
 	for round := range 2 {

@@ -28,9 +28,9 @@ import (
 //	       the same Conn comes back.
 type hub struct {
 	network string
-	laddr   net.Addr      // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
+	laddr   net.Addr                       // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
 	locals  [3]atomic.Pointer[net.TCPAddr] // local addresses seen, else (see localIndex)
-	grace   time.Duration // <= 0: hibernation off
+	grace   time.Duration                  // <= 0: hibernation off
 	set     *pollset
 	closed  atomic.Bool
 	stats   hubStats
@@ -83,14 +83,21 @@ func (h *hub) overloaded() bool { return h.queued.Load() > maxQueued }
 func (h *hub) park(c *Conn, deadline int64) error {
 	w := c.waitState()
 	w.mu.Lock()
-	armed, fired := w.mode == modeParkPending && w.gen != 0, w.fired
+	armed, fired, why := w.mode == modeParkPending && w.gen != 0, w.fired, w.firedWhy
 	w.setMode(modeNone)
 	w.fired = false
-	if fired { // the next request came right after the parking EOF
+	if fired && (why == readyReadable || hasData(c.sock.fd)) {
+		// The next request came right after the parking EOF: serve it.
 		w.mu.Unlock()
 		c.idle.woke(false)
 		h.push(c)
 		return nil
+	}
+	if fired { // the peer left right after the parking EOF
+		w.mu.Unlock()
+		h.stats.parks.Add(1)
+		h.stats.peerGone.Add(1)
+		return c.close()
 	}
 	if h.closed.Load() || !w.detachForPark() {
 		w.mu.Unlock()

@@ -112,16 +112,17 @@ type parkInfo struct {
 	at    uint16 // 13 bits
 }
 
-// parkClock counts time in units of 2^23 ns (8.4 ms), modulo 2^13 (69 s):
+// parkClock counts time in units of 2^20 ns (1.05 ms), modulo 2^13 (8.6 s):
 // enough to tell whether a park was shorter than a grace period.
-func parkClock(t time.Time) uint16 { return uint16(t.UnixNano()>>23) & (1<<13 - 1) }
+func parkClock(t time.Time) uint16 { return uint16(t.UnixNano()>>20) & (1<<13 - 1) }
 
-// busy reports whether the park ended within the grace period of its start
-// (parks longer than the clock's 69 s period may look busy: they then wait
-// out one grace, harmlessly).
+// busy reports whether the park ended within the grace period of its start.
+// A park longer than the clock's 8.6 s period may look busy (by a chance of
+// grace / 8.6 s, about 1% with the default grace): it then waits out one
+// grace, harmlessly.
 func (p parkInfo) busy(grace time.Duration) bool {
 	elapsed := (parkClock(time.Now()) - p.at) & (1<<13 - 1)
-	return time.Duration(elapsed)<<23 < grace
+	return time.Duration(elapsed)<<20 < grace
 }
 
 func (p parkInfo) pack() uint64 {

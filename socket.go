@@ -195,12 +195,6 @@ func (s *socket) attach() *os.File {
 	return f
 }
 
-// attachIdle attaches a detached socket that no call uses (a parked Conn
-// being woken), without a call of its own.
-func (s *socket) attachIdle() {
-	s.file.Store(s.newFile())
-}
-
 // newFile wraps the raw fd in an *os.File with the caller's deadlines.
 func (s *socket) newFile() *os.File {
 	f := os.NewFile(uintptr(s.fd), "")

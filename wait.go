@@ -20,6 +20,8 @@ import (
 //	                 deadline. Registered on the shared pollset.
 //	modeGrace        net/http's idle Read waits out the grace period on the
 //	                 hub's pollset (hibernate.go, graceDetached).
+//	modeReadWait     a Read of a detached Conn waits on the hub's pollset
+//	                 (Conn.waitDetached), with the read deadline.
 //	modeParkPending  the Read returned the parking io.EOF; the registration
 //	                 (if armed) waits for the park to take it. An event
 //	                 meanwhile is kept in fired: the park then serves it.
@@ -64,6 +66,7 @@ const (
 	modeNone waitMode = iota
 	modeReadable
 	modeGrace
+	modeReadWait
 	modeParkPending
 	modeParked
 )
@@ -185,7 +188,7 @@ func (w *waitState) armLocked() error {
 	}
 	var deadline int64
 	switch w.mode {
-	case modeReadable:
+	case modeReadable, modeReadWait:
 		deadline = w.c.sock.rdl.Load()
 	case modeParked:
 		deadline = w.parkDeadline
@@ -230,12 +233,12 @@ func (w *waitState) ready(fd int, _ uint64, why readyReason) {
 	}
 	w.gen = 0 // the kernel registration stays, disabled
 	switch w.mode {
-	case modeGrace, modeParkPending:
+	case modeGrace, modeReadWait, modeParkPending:
 		w.fired, w.firedWhy = true, why
-		grace := w.mode == modeGrace
+		wake := w.mode != modeParkPending
 		w.mu.Unlock()
-		if grace {
-			w.c.idle.signalGrace()
+		if wake {
+			w.c.idle.signal()
 		}
 		return
 	}
@@ -263,8 +266,9 @@ func (w *waitState) fire(why readyReason) {
 }
 
 // listenerClosed is told that the hub's pollset closed under the
-// registration: a kept parked Conn closes, a Read waiting out its grace
-// returns to read as usual (the hub is closed), a pending park will close.
+// registration: a kept parked Conn closes, a Read waiting there goes on
+// waiting in the runtime poller (accepted connections outlive their
+// listener, as with std), a pending park will close.
 func (w *waitState) listenerClosed() {
 	w.mu.Lock()
 	mode := w.mode
@@ -276,8 +280,8 @@ func (w *waitState) listenerClosed() {
 	switch mode {
 	case modeParked:
 		w.c.hub.closeKept(w.c, nil)
-	case modeGrace:
-		w.c.idle.signalGrace()
+	case modeGrace, modeReadWait: // the Read goes on in the runtime poller
+		w.c.idle.signal()
 	}
 }
 
@@ -320,6 +324,9 @@ func (w *waitState) closing() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
+	if w.mode == modeReadWait || w.mode == modeGrace {
+		defer w.c.idle.signal() // the waiting Read finds the Conn closed
+	}
 	w.disarmLocked()
 	w.setMode(modeNone)
 	w.fn = nil
@@ -343,7 +350,7 @@ func (w *waitState) leaveSet() {
 func (w *waitState) deadlineChanged(deadline int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.gen != 0 && w.mode == modeReadable {
+	if w.gen != 0 && (w.mode == modeReadable || w.mode == modeReadWait) {
 		w.lot.setDeadline(w.fd, w.gen, deadline)
 	}
 }
