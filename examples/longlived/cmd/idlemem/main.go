@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -56,9 +57,9 @@ func main() {
 		}
 	}
 	fmt.Printf("\nN = %d idle connections, %d runs (server RSS after GC, per connection; median [min-max])\n\n", *n, *runs)
-	fmt.Println("| server | RSS per idle conn | goroutines | vs gobwas+goroutine/std |")
+	fmt.Println("| server | RSS per idle conn | goroutines | vs gobwas-raw+goroutine/std |")
 	fmt.Println("|---|---|---|---|")
-	ref := median(results["gobwas+goroutine/std"])
+	ref := median(results["gobwas-raw+goroutine/std"])
 	for _, name := range names {
 		rs := results[name]
 		ratio := "-"
@@ -178,14 +179,20 @@ func child(name string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, publish := srv.handler()
 	ln, serve, err := srv.listen("127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
+	var publish func(string)
+	if srv.handler == nil {
+		go serveRawGobwas(ln)
+	} else {
+		var h http.Handler
+		h, publish = srv.handler()
+		go serve(ln, h)
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2)
-	go serve(ln, h)
 	fmt.Println("listening", ln.Addr())
 	for sig := range sigs {
 		switch sig {

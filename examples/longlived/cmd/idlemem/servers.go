@@ -33,6 +33,7 @@ var servers = []server{
 	{"gobwas+goroutine/std", false, false, func() (http.Handler, func(string)) {
 		return http.HandlerFunc(gobwasGoroutineEcho), nil
 	}},
+	{"gobwas-raw+goroutine/std", false, false, nil}, // no net/http: see serveRawGobwas
 	{"gorilla/std", false, false, func() (http.Handler, func(string)) {
 		return http.HandlerFunc(gorillaGoroutineEcho), nil
 	}},
@@ -61,6 +62,25 @@ func serverNamed(name string) (server, error) {
 	return server{}, fmt.Errorf("no server %q", name)
 }
 
+// serveRawGobwas is gobwas/ws's own zero-copy way, with no net/http: the
+// upgrade reads the request from the connection itself, then a goroutine
+// per connection reads it for its whole life.
+func serveRawGobwas(ln net.Listener) error {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer conn.Close()
+			if _, err := ws.Upgrade(conn); err != nil {
+				return
+			}
+			echoLoop(conn)
+		}()
+	}
+}
+
 func (s server) listen(addr string) (net.Listener, func(net.Listener, http.Handler) error, error) {
 	if s.pollnet {
 		ln, err := pollnet.Listen("tcp", addr)
@@ -78,6 +98,11 @@ func gobwasGoroutineEcho(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
+	echoLoop(conn)
+}
+
+// echoLoop echoes messages until the connection fails.
+func echoLoop(conn net.Conn) {
 	for {
 		msg, op, err := wsutil.ReadClientData(conn)
 		if err != nil {
