@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs all of pollnet's tests: the library under the race detector, the
 # compatibility suite (its own module), the benchmark command's smoke run and
-# the real-client scripts (curl, wrk, h2load, redis-benchmark; installed with
-# apt-get if missing). README.md gives this as the test command; .ci/run runs it.
+# the real-client scripts (curl, wrk, h2load, redis-benchmark, headless
+# Chromium; installed with apt-get if missing). README.md gives this as the test command; .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,7 +14,7 @@ go test -race -count=1 -timeout 15m ./...
 step "compatibility suite: compat_test/"
 (cd compat_test && go test -race -count=1 -timeout 15m ./...)
 
-for s in scripts/*.sh compat_test/clients.sh; do
+for s in scripts/*.sh compat_test/clients.sh compat_test/chromium.sh; do
 	[ -x "$s" ] || continue
 	step "$s"
 	"$s"
