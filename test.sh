@@ -2,7 +2,8 @@
 # Runs all of pollnet's tests: the library under the race detector, the
 # compatibility suite (its own module), the benchmark command's smoke run and
 # the real-client scripts (curl, wrk, h2load, redis-benchmark, headless
-# Chromium; installed with apt-get if missing). README.md gives this as the test command; .ci/run runs it.
+# Chromium; installed with apt-get if missing). README.md gives this as the
+# test command; .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
