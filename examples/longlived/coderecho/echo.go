@@ -6,6 +6,7 @@
 package coderecho
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -31,7 +32,7 @@ func Echo(idle time.Duration) http.Handler {
 			return
 		}
 		c.SetReadLimit(16 << 20)
-		s := &session{c: c, nc: nc, ow: ow, idle: idle}
+		s := &session{c: c, nc: nc, br: ow.Reader, idle: idle}
 		s.wait()
 	})
 }
@@ -39,7 +40,7 @@ func Echo(idle time.Duration) http.Handler {
 type session struct {
 	c        *websocket.Conn
 	nc       net.Conn
-	ow       *ownedreader.ResponseWriter
+	br       *bufio.Reader // what the library reads through: ours to ask
 	idle     time.Duration
 	deadline time.Time
 }
@@ -60,7 +61,7 @@ func (s *session) wait() {
 // next message or the idle deadline.
 func (s *session) serve() {
 	ctx := context.Background()
-	if s.idle > 0 && !time.Now().Before(s.deadline) && s.ow.Reader.Buffered() == 0 {
+	if s.idle > 0 && !time.Now().Before(s.deadline) && s.br.Buffered() == 0 {
 		s.nc.SetReadDeadline(time.Time{})
 		s.c.Close(websocket.StatusGoingAway, "idle") // waits for the client's close frame
 		return
@@ -82,7 +83,7 @@ func (s *session) serve() {
 			s.c.CloseNow()
 			return
 		}
-		if s.ow.Reader.Buffered() == 0 {
+		if s.br.Buffered() == 0 {
 			break
 		}
 	}

@@ -6,6 +6,7 @@
 package gorillaecho
 
 import (
+	"bufio"
 	"net/http"
 	"sync"
 	"time"
@@ -29,14 +30,14 @@ func Echo(idle time.Duration) http.Handler {
 		if err != nil {
 			return
 		}
-		s := &session{c: c, ow: ow, idle: idle}
+		s := &session{c: c, br: ow.Reader, idle: idle}
 		s.wait()
 	})
 }
 
 type session struct {
 	c        *websocket.Conn
-	ow       *ownedreader.ResponseWriter
+	br       *bufio.Reader // what the library reads through: ours to ask
 	idle     time.Duration
 	deadline time.Time
 }
@@ -56,7 +57,7 @@ func (s *session) wait() {
 // waiting for a data message: a lone control frame keeps this goroutine
 // until the next message or the idle deadline.
 func (s *session) serve() {
-	if s.idle > 0 && !time.Now().Before(s.deadline) && s.ow.Reader.Buffered() == 0 {
+	if s.idle > 0 && !time.Now().Before(s.deadline) && s.br.Buffered() == 0 {
 		// Idle: a read deadline that passes is fatal to a gorilla Conn, so
 		// the check is ours and the deadline is cleared for the goodbye.
 		s.c.NetConn().SetReadDeadline(time.Time{})
@@ -75,7 +76,7 @@ func (s *session) serve() {
 			s.c.Close()
 			return
 		}
-		if s.ow.Reader.Buffered() == 0 {
+		if s.br.Buffered() == 0 {
 			break
 		}
 	}
