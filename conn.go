@@ -28,15 +28,14 @@ import (
 // Hibernate, gives its runtime poller registration back: its socket waits on
 // a pollnet poller instead (see socket.go). Calls keep working meanwhile.
 type Conn struct {
-	sock    socket
-	wmu     sync.Mutex // one Write at a time, whole, as std's fd write lock
-	network string     // "tcp", "tcp4", "tcp6" or "unix": std's OpError.Net
-	laddr   net.Addr
-	raddr   net.Addr
-	hub     *hub                      // the accepting listener's hub; nil for dialed conns
-	idle    idleState                 // hibernation rule (hibernate.go); inert without a hub
-	srv     *serverHooks              // the user's hooks, when hibernation keeps this Conn (serve.go)
-	wait    atomic.Pointer[waitState] // set by the first OnReadable or kept park (wait.go)
+	sock  socket
+	wmu   sync.Mutex // one Write at a time, whole, as std's fd write lock
+	kind  netKind    // tcp, tcp4, tcp6 or unix: std's OpError.Net
+	laddr net.Addr
+	raddr net.Addr
+	hub   *hub                      // the accepting listener's hub; nil for dialed conns
+	idle  idleState                 // hibernation rule (hibernate.go); inert without a hub
+	wait  atomic.Pointer[waitState] // made by the first wait, park or hook that needs it (wait.go)
 }
 
 // newConn wraps a connected non-blocking socket, attached to the runtime
@@ -47,7 +46,7 @@ func newConn(fd int, network string, laddr, raddr net.Addr, h *hub) (*Conn, erro
 		syscall.Close(fd)
 		return nil, syscall.EBADF
 	}
-	c := &Conn{network: network, laddr: laddr, raddr: raddr, hub: h}
+	c := &Conn{kind: netKindOf(network), laddr: laddr, raddr: raddr, hub: h}
 	c.sock.init(fd, f)
 	if h == nil || !h.hibernates() {
 		c.idle.proto.Store(protoOther)
@@ -58,7 +57,7 @@ func newConn(fd int, network string, laddr, raddr net.Addr, h *hub) (*Conn, erro
 // newDetachedConn wraps a connected non-blocking socket without attaching
 // it: it enters the runtime poller only if a call must wait (socket.go).
 func newDetachedConn(fd int, network string, laddr, raddr net.Addr, h *hub) *Conn {
-	c := &Conn{network: network, laddr: laddr, raddr: raddr, hub: h}
+	c := &Conn{kind: netKindOf(network), laddr: laddr, raddr: raddr, hub: h}
 	c.sock.init(fd, nil)
 	if !h.hibernates() {
 		c.idle.proto.Store(protoOther)
@@ -72,7 +71,7 @@ func (c *Conn) opError(op string, err error) error {
 		// closed", "use of closed file"); std net reports net.ErrClosed.
 		err = net.ErrClosed
 	}
-	return opError(op, c.network, c.laddr, c.raddr, err)
+	return opError(op, c.kind.String(), c.laddr, c.raddr, err)
 }
 
 // put ends a call, and runs a detach that waited for it.
@@ -148,6 +147,10 @@ func (c *Conn) waitDetached() (waited bool, err error) {
 	w := c.waitState()
 	ch := c.idle.waitChan()
 	w.mu.Lock()
+	if c.sock.closed() {
+		w.mu.Unlock()
+		return true, net.ErrClosed
+	}
 	if w.mode != modeNone || w.closed || w.set != nil && w.set != c.hub.set {
 		w.mu.Unlock()
 		return false, nil
@@ -295,18 +298,20 @@ func passed(deadline int64) bool {
 // not run. Closing a hibernating connection's old Conn (net/http's
 // closeIdleConns does) is harmless.
 func (c *Conn) Close() error {
-	if park, deadline := c.idle.takeParkPending(); park {
-		return c.park(deadline)
+	if c.idle.takeParkPending() {
+		return c.park(c.sock.rdl.Load()) // the idle deadline net/http set
 	}
 	return c.opError("close", c.close())
 }
 
-// close ends any wait and closes the socket for good.
+// close closes the socket for good, then ends any wait. In that order: a
+// wait that starts concurrently checks the socket under the wait's lock,
+// so it either sees it closed or is ended by closing.
 func (c *Conn) close() error {
+	first, err := c.sock.close()
 	if w := c.wait.Load(); w != nil {
 		w.closing()
 	}
-	first, err := c.sock.close()
 	if !first {
 		return net.ErrClosed
 	}
@@ -328,7 +333,6 @@ func (c *Conn) SetDeadline(t time.Time) error {
 		c.idle.mu.Lock()
 		defer c.idle.mu.Unlock()
 		c.idle.setPhase(phaseOff)
-		c.idle.readDeadline = t
 	}
 	return c.setDeadline(t, true, true)
 }
@@ -339,7 +343,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.idle.phase.Load() != phaseOff {
 		c.idle.mu.Lock()
 		defer c.idle.mu.Unlock()
-		c.idle.noteReadDeadline(t)
+		c.idle.noteReadDeadline()
 	}
 	return c.setDeadline(t, true, false)
 }

@@ -72,10 +72,9 @@ type idleState struct {
 	phase atomic.Int32 // read without mu on the hot path; written under mu
 	proto atomic.Int32 // written under mu
 
-	mu           sync.Mutex
-	readDeadline time.Time // the caller's read deadline, tracked while phase != off
-	head         [8]byte   // first bytes seen, until proto is decided
-	headLen      int
+	mu      sync.Mutex
+	head    [8]byte // first bytes seen, until proto is decided
+	headLen uint8
 	// fresh: the Conn was just woken from a park that lasted longer than
 	// the grace period. Its first idle read parks at once if no byte is
 	// there: it is not busy, and waiting out a grace would cost a timer.
@@ -172,10 +171,9 @@ func (s *idleState) enterIdle() {
 	s.mu.Unlock()
 }
 
-// noteReadDeadline records a SetReadDeadline made while phase != off. Called
-// with mu held.
-func (s *idleState) noteReadDeadline(t time.Time) {
-	s.readDeadline = t
+// noteReadDeadline records a SetReadDeadline made while phase != off (the
+// deadline itself is kept in the socket). Called with mu held.
+func (s *idleState) noteReadDeadline() {
 	if s.phase.Load() == phaseWaitDeadline {
 		s.setPhase(phaseWaitRead)
 	} else {
@@ -184,17 +182,16 @@ func (s *idleState) noteReadDeadline(t time.Time) {
 }
 
 // takeParkPending reports whether the Conn is closing right after the
-// parking EOF, with the idle deadline to enforce while parked, and ends the
-// rule either way.
-func (s *idleState) takeParkPending() (park bool, deadline time.Time) {
+// parking EOF, and ends the rule either way.
+func (s *idleState) takeParkPending() bool {
 	if s.phase.Load() == phaseOff {
-		return false, time.Time{}
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	park = s.phase.Load() == phaseParkPending
+	park := s.phase.Load() == phaseParkPending
 	s.setPhase(phaseOff)
-	return park, s.readDeadline
+	return park
 }
 
 // sniff looks at a connection's first bytes until it can tell whether they
@@ -210,7 +207,7 @@ func (s *idleState) sniff(b []byte) {
 		return
 	}
 	n := copy(s.head[s.headLen:], b)
-	s.headLen += n
+	s.headLen += uint8(n)
 	s.proto.Store(classifyRequestLine(s.head[:s.headLen]))
 }
 
@@ -243,8 +240,8 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	}
 	s.fresh = false
 	graceEnd := time.Now().Add(grace)
-	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
-		(!s.readDeadline.IsZero() && !s.readDeadline.After(graceEnd)) {
+	if rd := c.sock.rdl.Load(); s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
+		rd != 0 && rd <= graceEnd.UnixNano() {
 		s.setPhase(phaseOff)
 		s.mu.Unlock()
 		return 0, false, nil
@@ -282,8 +279,9 @@ func (c *Conn) graceAttached(f *os.File, p []byte, graceEnd time.Time) (int, boo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Whatever happened, the file's deadline goes back to the caller's: a
-	// call that interrupted the grace period recorded its own in readDeadline.
-	f.SetReadDeadline(s.readDeadline)
+	// call that interrupted the grace period recorded its own in the socket.
+	rd := c.sock.rdl.Load()
+	f.SetReadDeadline(unixTime(rd))
 	if s.phase.Load() == phaseGrace {
 		if n == 0 && isTimeout(err) && !c.hub.closed.Load() {
 			s.setPhase(phaseParkPending)
@@ -291,7 +289,7 @@ func (c *Conn) graceAttached(f *os.File, p []byte, graceEnd time.Time) (int, boo
 		}
 		s.setPhase(phaseOff)
 	}
-	if n == 0 && isTimeout(err) && (s.readDeadline.IsZero() || time.Now().Before(s.readDeadline)) {
+	if n == 0 && isTimeout(err) && !passed(rd) {
 		// Our grace timer fired, not the caller's deadline: read again.
 		return 0, false, nil
 	}
@@ -322,6 +320,11 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 	w := c.waitState()
 	ch := s.waitChan()
 	w.mu.Lock()
+	if w.closed || c.sock.closed() { // see Conn.close
+		w.mu.Unlock()
+		s.off()
+		return 0, false, nil
+	}
 	if w.set != c.hub.set { // a Conn that waited in OnReadable before (unhijacked)
 		w.leaveSet()
 		w.set = c.hub.set
@@ -402,15 +405,11 @@ func (tp *timerPool) put(t *time.Timer) {
 // listener's hub: its own fd leaves the runtime poller (socket.go), a
 // duplicate waits on the hub's poller until the next request, the idle
 // deadline or the peer's close.
-func (c *Conn) park(deadline time.Time) error {
-	var d int64
-	if !deadline.IsZero() {
-		d = deadline.UnixNano()
+func (c *Conn) park(deadline int64) error {
+	if w := c.wait.Load(); w != nil && w.hooks() != nil {
+		return c.hub.parkKept(c, deadline)
 	}
-	if c.srv != nil && c.srv.keep {
-		return c.hub.parkKept(c, d)
-	}
-	return c.hub.park(c, d)
+	return c.hub.park(c, deadline)
 }
 
 // connStateHook is pollnet's http.Server.ConnState hook.

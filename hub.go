@@ -212,7 +212,7 @@ func (h *hub) parkKept(c *Conn, deadline int64) error {
 		w.set = h.set
 	}
 	w.setMode(modeParkPending)
-	w.parkDeadline, w.parkedAt = deadline, time.Now().UnixNano()
+	w.x().parkDeadline, w.x().parkedAt = deadline, time.Now().UnixNano()
 	w.mu.Unlock()
 	h.stats.parked.Add(1)
 	return nil
@@ -249,7 +249,7 @@ func (h *hub) completeKeptPark(c *Conn) bool {
 	h.stats.parks.Add(1) // before the poller holds it: its wake-up may come at once
 	var err error
 	if w.gen != 0 && w.lot == h.set.lotFor(w.fd) { // armed by the grace: keep it
-		w.lot.setDeadline(w.fd, w.gen, w.parkDeadline)
+		w.lot.setDeadline(w.fd, w.gen, w.x().parkDeadline)
 	} else {
 		err = w.armLocked()
 	}
@@ -264,18 +264,17 @@ func (h *hub) completeKeptPark(c *Conn) bool {
 	return true
 }
 
-// wakeKept is told when a kept parked Conn's registration ends.
-func (h *hub) wakeKept(c *Conn, why readyReason) {
+// wakeKept is told when a kept parked Conn's registration ends, after a
+// park of parkedFor.
+func (h *hub) wakeKept(c *Conn, why readyReason, parkedFor time.Duration) {
 	switch {
 	case why == readyDeadline:
 		h.closeKept(c, &h.stats.expired)
 	case why == readyHangup && !hasData(c.sock.fd):
 		h.closeKept(c, &h.stats.peerGone)
 	default:
-		w := c.wait.Load()
-		busy := time.Now().UnixNano()-w.parkedAt < int64(h.grace)
-		c.idle.woke(!busy)
-		w.newPending.Store(true)
+		c.idle.woke(parkedFor >= h.grace)
+		c.wait.Load().newPending.Store(true)
 		h.stats.parked.Add(-1)
 		h.stats.wakes.Add(1)
 		h.push(c)
@@ -290,8 +289,8 @@ func (h *hub) closeKept(c *Conn, why *atomic.Uint64) {
 	if why != nil {
 		why.Add(1)
 	}
-	if c.srv != nil && c.srv.connState != nil {
-		go c.srv.connState(c, http.StateClosed)
+	if srv := c.wait.Load().hooks(); srv != nil && srv.connState != nil {
+		go srv.connState(c, http.StateClosed)
 	}
 }
 
@@ -360,7 +359,7 @@ func (h *hub) close() {
 		}
 	}
 	for _, c := range h.drain() {
-		if c.srv != nil { // a kept Conn: its hooks saw it idle, not closed
+		if c.wait.Load().hooks() != nil { // a kept Conn: its hooks saw it idle, not closed
 			h.closeKept(c, nil)
 			h.stats.parked.Add(1) // closeKept counts a parked Conn; this one was queued
 			continue

@@ -15,6 +15,30 @@ import (
 // errUnsupportedNetwork is returned for networks other than tcp* and unix.
 var errUnsupportedNetwork = errors.New("pollnet: unsupported network (want tcp, tcp4, tcp6 or unix)")
 
+// netKind is a stream network's name, in one byte of a Conn.
+type netKind uint8
+
+const (
+	netTCP netKind = iota
+	netTCP4
+	netTCP6
+	netUnix
+)
+
+var netNames = [...]string{netTCP: "tcp", netTCP4: "tcp4", netTCP6: "tcp6", netUnix: "unix"}
+
+func (k netKind) String() string { return netNames[k] }
+
+// netKindOf names a network Listen or Dial accepted (tcp, tcp4, tcp6, unix).
+func netKindOf(network string) netKind {
+	for k, name := range netNames {
+		if name == network {
+			return netKind(k)
+		}
+	}
+	return netTCP
+}
+
 // toAddr converts a kernel socket address into the net.Addr std would report.
 //
 // Addresses are read with the syscall package, not x/sys/unix: on Linux

@@ -199,12 +199,20 @@ func (s *socket) attach() *os.File {
 func (s *socket) newFile() *os.File {
 	f := os.NewFile(uintptr(s.fd), "")
 	if d := s.rdl.Load(); d != 0 {
-		f.SetReadDeadline(time.Unix(0, d))
+		f.SetReadDeadline(unixTime(d))
 	}
 	if d := s.wdl.Load(); d != 0 {
-		f.SetWriteDeadline(time.Unix(0, d))
+		f.SetWriteDeadline(unixTime(d))
 	}
 	return f
+}
+
+// unixTime is a deadline kept as unix nanoseconds; 0 is none.
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 func (s *socket) endTransition() {

@@ -71,7 +71,8 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 	}
 	if len(buffered) > 0 {
 		// Before what an earlier Unhijack gave back and nobody read yet.
-		w.prefix = append(append([]byte(nil), buffered...), w.prefix...)
+		x := w.x()
+		x.prefix = append(append([]byte(nil), buffered...), x.prefix...)
 	}
 	w.mu.Unlock()
 	c.idle.rehire(h.hibernates())

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // waitState is a Conn's registration on a pollnet poller while it waits to
@@ -33,31 +34,55 @@ import (
 // in flight happens when the last call ends (finishDetach); the
 // registration then moves to the new fd.
 type waitState struct {
-	c  *Conn
-	mu sync.Mutex
+	c   *Conn
+	mu  sync.Mutex
+	fn  func()       // modeReadable
+	srv *serverHooks // the server's hooks, when its parks keep this Conn (hibernate_hooks.go)
 
-	mode     waitMode
-	fn       func()      // modeReadable
-	fired    bool        // modeGrace, modeParkPending: the registration reported
-	firedWhy readyReason // what it reported
-
-	set        *pollset // where fd is registered; nil: nowhere
-	lot        *lot
-	fd         int
-	registered bool   // the kernel holds a registration of fd (maybe disabled)
-	gen        uint32 // the armed registration's generation; 0: not armed
-	shared     bool   // set is the shared pollset, and we count as its user
-
-	parkDeadline int64 // modeParked: the idle deadline net/http set (unix ns; 0: none)
-	parkedAt     int64 // modeParked: when it parked (unix ns)
-
-	prefix []byte          // given back by Unhijack: read before the socket
-	ctx    context.Context // ConnContext's result, kept across parks (serve.go)
-	closed bool
+	set *pollset // where fd is registered; nil: nowhere
+	lot *lot
+	ext *waitExt // what few Conns need, made on first use (under mu)
+	fd  int
+	gen uint32 // the armed registration's generation; 0: not armed
 
 	// newPending: a kept Conn woke and goes back to Accept; the StateNew
 	// net/http then reports is not shown to the server's hooks.
 	newPending atomic.Bool
+
+	mode       waitMode
+	firedWhy   readyReason // what it reported
+	fired      bool        // modeGrace, modeReadWait, modeParkPending: the registration reported
+	registered bool        // the kernel holds a registration of fd (maybe disabled)
+	shared     bool        // set is the shared pollset, and we count as its user
+	closed     bool
+}
+
+// waitExt holds what only kept parks and unhijacked Conns need, so that a
+// Conn waiting in OnReadable carries none of it.
+type waitExt struct {
+	parkDeadline int64           // modeParked: the idle deadline net/http set (unix ns; 0: none)
+	parkedAt     int64           // modeParked: when it parked (unix ns)
+	prefix       []byte          // given back by Unhijack: read before the socket
+	ctx          context.Context // ConnContext's result, kept across parks (hibernate_hooks.go)
+}
+
+// hooks returns the server's hooks of a kept Conn, or nil (also for a nil
+// waitState).
+func (w *waitState) hooks() *serverHooks {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.srv
+}
+
+// x returns the waitState's extension, making it. Called with mu held.
+func (w *waitState) x() *waitExt {
+	if w.ext == nil {
+		w.ext = new(waitExt)
+	}
+	return w.ext
 }
 
 type waitMode uint8
@@ -103,7 +128,7 @@ func (c *Conn) onReadable(fn func()) error {
 	if w.mode != modeNone {
 		return errAlreadyWaiting
 	}
-	if len(w.prefix) > 0 { // bytes given back by Unhijack: readable now
+	if w.ext != nil && len(w.ext.prefix) > 0 { // bytes given back by Unhijack: readable now
 		go fn()
 		return nil
 	}
@@ -191,7 +216,7 @@ func (w *waitState) armLocked() error {
 	case modeReadable, modeReadWait:
 		deadline = w.c.sock.rdl.Load()
 	case modeParked:
-		deadline = w.parkDeadline
+		deadline = w.x().parkDeadline
 	}
 	gen, err := l.watch(fd, w, 0, deadline, rearm)
 	if err != nil {
@@ -255,11 +280,14 @@ func (w *waitState) fire(why readyReason) {
 		w.fn = nil
 		w.c.sock.cancelDetach()
 		w.mu.Unlock()
-		go fn()
+		if !w.c.sock.closed() { // Close began: the wait is over, fn does not run
+			go fn()
+		}
 	case modeParked:
 		w.mode = modeNone
+		parkedFor := time.Now().UnixNano() - w.x().parkedAt
 		w.mu.Unlock()
-		w.c.hub.wakeKept(w.c, why)
+		w.c.hub.wakeKept(w.c, why, time.Duration(parkedFor))
 	default:
 		w.mu.Unlock()
 	}
@@ -359,13 +387,14 @@ func (w *waitState) deadlineChanged(deadline int64) {
 func (w *waitState) takePrefix(p []byte) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.prefix) == 0 {
+	x := w.ext
+	if x == nil || len(x.prefix) == 0 {
 		return 0
 	}
-	n := copy(p, w.prefix)
-	w.prefix = w.prefix[n:]
-	if len(w.prefix) == 0 {
-		w.prefix = nil
+	n := copy(p, x.prefix)
+	x.prefix = x.prefix[n:]
+	if len(x.prefix) == 0 {
+		x.prefix = nil
 	}
 	return n
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command idlemem measures what an idle long-lived connection costs a
 // server: it starts each server of servers.go in a child process, opens N
 // idle WebSockets (or SSE subscriptions) to it, and reads the child's RSS
