@@ -100,6 +100,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 func (c *Conn) read(p []byte) (int, error) {
+	if w := c.wait.Load(); w != nil {
+		// Bytes given back by Unhijack come first, whatever the home.
+		if n := w.takePrefix(p); n > 0 {
+			return n, nil
+		}
+	}
 	for {
 		f := c.sock.file.Load()
 		if f != nil {
@@ -203,9 +209,6 @@ func (c *Conn) attach() *os.File {
 // OnReadable: the program reads on its own.
 func (c *Conn) readDetached(p []byte) (n int, err error, done bool) {
 	if w := c.wait.Load(); w != nil {
-		if n := w.takePrefix(p); n > 0 {
-			return n, nil, true
-		}
 		w.cancel()
 	}
 	if len(p) == 0 {

@@ -2,8 +2,8 @@
 # Runs all of pollnet's tests: the library under the race detector, the
 # compatibility suite and the benchmark tools (their own modules), the
 # benchmark command's smoke run and the real-client scripts (curl, wrk,
-# h2load, redis-benchmark; installed with apt-get if missing). README.md
-# gives this as the test command; .ci/run runs it.
+# h2load, redis-benchmark, headless Chromium; installed with apt-get if
+# missing). README.md gives this as the test command; .ci/run runs it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,7 +24,7 @@ step "compatibility suite: compat_test/"
 step "benchmark tools: bench/ (connbench, soak, peers)"
 (cd bench && go test -race -count=1 -timeout 10m ./...)
 
-for s in scripts/*.sh compat_test/clients.sh; do
+for s in scripts/*.sh compat_test/clients.sh compat_test/chromium.sh; do
 	[ -x "$s" ] || continue
 	step "$s"
 	"$s"

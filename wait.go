@@ -128,6 +128,10 @@ func (c *Conn) onReadable(fn func()) error {
 	if w.mode != modeNone {
 		return errAlreadyWaiting
 	}
+	if w.ext != nil && len(w.ext.prefix) > 0 { // bytes given back by Unhijack: readable now
+		go fn()
+		return nil
+	}
 	if c.sock.state.Load()&sockPinned != 0 {
 		return waitWithGoroutine(c, fn) // the program holds the file's RawConn
 	}
