@@ -100,7 +100,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 func (c *Conn) read(p []byte) (int, error) {
-	if w := c.wait.Load(); w != nil {
+	if w := c.wait.Load(); w != nil && w.prefixed.Load() {
 		// Bytes given back by Unhijack come first, whatever the home.
 		if n := w.takePrefix(p); n > 0 {
 			return n, nil

@@ -71,11 +71,7 @@ func setKeepAliveConfig(fd int, config net.KeepAliveConfig) error {
 // closes in the background, sec == 0 discards unsent data and resets the
 // connection, sec > 0 lingers that many seconds.
 func (c *Conn) SetLinger(sec int) error {
-	l := unix.Linger{}
-	if sec >= 0 {
-		l.Onoff, l.Linger = 1, int32(sec)
-	}
-	return c.control("setsockopt", func(fd int) error { return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l) })
+	return c.control("setsockopt", func(fd int) error { return sock.SetLinger(fd, sec) })
 }
 
 // SetReadBuffer sets the size of the kernel's receive buffer.

@@ -39,7 +39,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, error) {
 	switch network {
 	case "unix":
-		return d.connect(ctx, network, address, unix.AF_UNIX, &unix.SockaddrUnix{Name: address})
+		return d.connect(ctx, network, address, unix.AF_UNIX, &syscall.SockaddrUnix{Name: address})
 	case "tcp", "tcp4", "tcp6":
 	default:
 		return nil, errUnsupportedNetwork
@@ -55,9 +55,9 @@ func (d *Dialer) dial(ctx context.Context, network, address string) (*Conn, erro
 	}
 	var firstErr error
 	for _, ip := range ips {
-		fam := family(network, ip)
+		fam := sock.Family(network, ip)
 		addr := net.JoinHostPort(ip.String(), strconv.Itoa(port))
-		c, err := d.connect(ctx, network, addr, fam, tcpSockaddr(fam, ip, port))
+		c, err := d.connect(ctx, network, addr, fam, sock.Sockaddr(fam, ip, port))
 		if err == nil {
 			return c, nil
 		}
@@ -108,7 +108,7 @@ func lookupIPs(ctx context.Context, r *net.Resolver, network, host string) ([]ne
 
 // connect makes one non-blocking connect and waits for it in the runtime
 // poller, bounded by ctx.
-func (d *Dialer) connect(ctx context.Context, network, address string, fam int, sa unix.Sockaddr) (*Conn, error) {
+func (d *Dialer) connect(ctx context.Context, network, address string, fam int, sa syscall.Sockaddr) (*Conn, error) {
 	fd, err := sock.Socket(fam, unix.SOCK_STREAM)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
@@ -117,7 +117,7 @@ func (d *Dialer) connect(ctx context.Context, network, address string, fam int, 
 		unix.Close(fd)
 		return nil, err
 	}
-	cerr := unix.Connect(fd, sa)
+	cerr := syscall.Connect(fd, sa)
 	switch cerr {
 	case nil, unix.EISCONN, unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 	default:
@@ -144,7 +144,7 @@ func (d *Dialer) connect(ctx context.Context, network, address string, fam int, 
 		}
 		setTCPOptions(fd, ka)
 	}
-	c := &Conn{kind: netKindOf(network), laddr: toAddr(lsa), raddr: toAddr(rsa)}
+	c := &Conn{kind: netKindOf(network), laddr: sock.StreamAddr(lsa), raddr: sock.StreamAddr(rsa)}
 	c.sock.init(fd, f)
 	c.idle.proto.Store(protoOther)
 	return c, nil
@@ -153,30 +153,30 @@ func (d *Dialer) connect(ctx context.Context, network, address string, fam int, 
 // prepare applies the Control hook and LocalAddr before connecting.
 func (d *Dialer) prepare(fd int, network, address string) error {
 	if d.Control != nil {
-		if err := d.Control(network, address, fdRawConn(fd)); err != nil {
+		if err := d.Control(network, address, sock.FdRawConn(fd)); err != nil {
 			return err
 		}
 	}
 	if d.LocalAddr == nil {
 		return nil
 	}
-	var lsa unix.Sockaddr
+	var lsa syscall.Sockaddr
 	switch a := d.LocalAddr.(type) {
 	case *net.TCPAddr:
 		ip, _ := netip.AddrFromSlice(a.IP)
 		fam := unix.AF_INET6
-		if sa, err := unix.Getsockname(fd); err == nil {
-			if _, ok := sa.(*unix.SockaddrInet4); ok {
+		if sa, err := syscall.Getsockname(fd); err == nil {
+			if _, ok := sa.(*syscall.SockaddrInet4); ok {
 				fam = unix.AF_INET
 			}
 		}
-		lsa = tcpSockaddr(fam, ip, a.Port)
+		lsa = sock.Sockaddr(fam, ip, a.Port)
 	case *net.UnixAddr:
-		lsa = &unix.SockaddrUnix{Name: a.Name}
+		lsa = &syscall.SockaddrUnix{Name: a.Name}
 	default:
 		return errUnsupportedNetwork
 	}
-	return os.NewSyscallError("bind", unix.Bind(fd, lsa))
+	return os.NewSyscallError("bind", syscall.Bind(fd, lsa))
 }
 
 // aLongTimeAgo is a deadline in the past, to wake a waiting call now.

@@ -56,7 +56,7 @@ func (h *serverHooks) onState(nc net.Conn, state http.ConnState) {
 			w.srv = h
 			w.mu.Unlock()
 		}
-		if w := c.wait.Load(); w != nil && w.newPending.CompareAndSwap(true, false) {
+		if w := c.wait.Load(); w != nil && w.takeNew() {
 			return
 		}
 	case http.StateClosed:

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,9 +32,12 @@ type hub struct {
 	laddr   net.Addr                       // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
 	locals  [3]atomic.Pointer[net.TCPAddr] // local addresses seen, else (see localIndex)
 	grace   time.Duration                  // <= 0: hibernation off
-	set     *pollset
-	closed  atomic.Bool
-	stats   hubStats
+	// v4mapped: the listener is an AF_INET6 socket, whose IPv4 peers have
+	// the v4-mapped form (see peerAddr.addr).
+	v4mapped bool
+	set      *pollset
+	closed   atomic.Bool
+	stats    hubStats
 
 	queues []wakeQueue   // woken Conns for Accept, one queue per poll loop
 	queued atomic.Int32  // Conns in all queues
@@ -181,7 +185,7 @@ func (h *hub) release(fd int, why *atomic.Uint64) {
 // period is busy: it waits out the grace at its next idle.
 func (h *hub) wakePlain(fd int, info parkInfo, l *lot, parked bool) {
 	laddr, err1 := h.local(fd, info.local)
-	raddr, err2 := info.peer.addr(fd)
+	raddr, err2 := info.peer.addr(fd, h.v4mapped)
 	if err1 != nil || err2 != nil { // the peer reset after sending
 		unix.Close(fd)
 		h.stats.peerGone.Add(1)
@@ -241,7 +245,7 @@ func (h *hub) completeKeptPark(c *Conn) bool {
 		}
 		h.stats.parked.Add(-1) // never parked: the next request came first
 		c.idle.woke(false)
-		w.newPending.Store(true)
+		w.markNew()
 		h.push(c)
 		return true
 	}
@@ -274,7 +278,7 @@ func (h *hub) wakeKept(c *Conn, why readyReason, parkedFor time.Duration) {
 		h.closeKept(c, &h.stats.peerGone)
 	default:
 		c.idle.woke(parkedFor >= h.grace)
-		c.wait.Load().newPending.Store(true)
+		c.wait.Load().markNew()
 		h.stats.parked.Add(-1)
 		h.stats.wakes.Add(1)
 		h.push(c)
@@ -385,11 +389,11 @@ func (h *hub) local(fd int, index uint8) (net.Addr, error) {
 			return a, nil
 		}
 	}
-	sa, err := syscall.Getsockname(fd) // not x/sys: see toAddr
+	sa, err := syscall.Getsockname(fd) // not x/sys: see internal/sock
 	if err != nil {
 		return nil, err
 	}
-	return toAddr(sa), nil
+	return sock.StreamAddr(sa), nil
 }
 
 // localIndex returns the index under which the hub remembers a parking

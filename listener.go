@@ -84,10 +84,10 @@ func (lc *ListenConfig) Listen(ctx context.Context, network, address string) (ne
 
 func (lc *ListenConfig) listen(ctx context.Context, network, address string) (*Listener, error) {
 	var fam int
-	var sa unix.Sockaddr
+	var sa syscall.Sockaddr
 	switch network {
 	case "unix":
-		fam, sa = unix.AF_UNIX, &unix.SockaddrUnix{Name: address}
+		fam, sa = unix.AF_UNIX, &syscall.SockaddrUnix{Name: address}
 	case "tcp", "tcp4", "tcp6":
 		// As net.Listen: no host means all addresses, dual-stack unless
 		// tcp4; a name means its first address.
@@ -99,8 +99,8 @@ func (lc *ListenConfig) listen(ctx context.Context, network, address string) (*L
 		if err != nil {
 			return nil, err
 		}
-		fam = family(network, ips[0])
-		sa = tcpSockaddr(fam, ips[0], port)
+		fam = sock.Family(network, ips[0])
+		sa = sock.Sockaddr(fam, ips[0], port)
 	default:
 		return nil, errUnsupportedNetwork
 	}
@@ -108,7 +108,8 @@ func (lc *ListenConfig) listen(ctx context.Context, network, address string) (*L
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	if err := lc.setupListenSocket(fd, fam, network, address, sa); err != nil {
+	opts := sock.ListenOptions{ReusePort: lc.ReusePort, Control: lc.Control, Backlog: lc.Backlog}
+	if err := sock.Listen(fd, fam, unix.SOCK_STREAM, network, address, sa, opts); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -122,41 +123,6 @@ func (lc *ListenConfig) listen(ctx context.Context, network, address string) (*L
 	return l, nil
 }
 
-func (lc *ListenConfig) setupListenSocket(fd, fam int, network, address string, sa unix.Sockaddr) error {
-	if fam != unix.AF_UNIX {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-			return os.NewSyscallError("setsockopt", err)
-		}
-	}
-	if fam == unix.AF_INET6 {
-		// Like std: "tcp" on the unspecified address is dual-stack.
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, boolInt(network == "tcp6")); err != nil {
-			return os.NewSyscallError("setsockopt", err)
-		}
-	}
-	if lc.ReusePort {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-			return os.NewSyscallError("setsockopt", err)
-		}
-	}
-	if lc.Control != nil {
-		if err := lc.Control(network, address, fdRawConn(fd)); err != nil {
-			return err
-		}
-	}
-	if err := unix.Bind(fd, sa); err != nil {
-		return os.NewSyscallError("bind", err)
-	}
-	backlog := lc.Backlog
-	if backlog <= 0 {
-		backlog = maxListenerBacklog()
-	}
-	if err := unix.Listen(fd, backlog); err != nil {
-		return os.NewSyscallError("listen", err)
-	}
-	return nil
-}
-
 // newListener wraps a bound, listening, non-blocking socket: it starts the
 // poll loops and registers the socket. On error fd is closed.
 func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
@@ -168,7 +134,7 @@ func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
 	l := &Listener{
 		fd:        fd,
 		network:   network,
-		addr:      toAddr(sa),
+		addr:      sock.StreamAddr(sa),
 		keepAlive: lc.KeepAlive,
 		done:      make(chan struct{}),
 		incoming:  make(chan struct{}, 1),
@@ -187,6 +153,7 @@ func (lc *ListenConfig) newListener(fd int, network string) (*Listener, error) {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("poller", err)
 	}
+	_, h.v4mapped = sa.(*syscall.SockaddrInet6)
 	l.hub = h
 	if err := h.set.addPersistent(fd); err != nil {
 		l.Close()
@@ -208,12 +175,13 @@ func signal(ch chan struct{}) {
 // two sources taken in turn so that neither starves the other.
 //
 // When the process is out of file descriptors (EMFILE, ENFILE) Accept does
-// not return the error, and does not spin: it backs off (5 ms doubling to
-// 1 s) and retries, while woken connections are still handed out.
+// not return the error, and does not spin: it backs off (internal/sock:
+// 5 ms doubling to 500 ms) and retries, while woken connections are still
+// handed out.
 func (l *Listener) Accept() (net.Conn, error) {
 	l.acceptMu.Lock()
 	defer l.acceptMu.Unlock()
-	var backoff time.Duration
+	var backoff sock.Backoff
 	for {
 		if l.closed.Load() {
 			return nil, l.opError("accept", net.ErrClosed)
@@ -221,10 +189,10 @@ func (l *Listener) Accept() (net.Conn, error) {
 		c, err := l.next()
 		switch {
 		case c != nil:
+			backoff.Reset()
 			return c, nil
-		case err == nil: // a woken socket whose peer had gone: try again
 		case err == unix.EAGAIN:
-			backoff = 0
+			backoff.Reset()
 			select {
 			case <-l.incoming:
 				l.drained.Store(false)
@@ -232,9 +200,10 @@ func (l *Listener) Accept() (net.Conn, error) {
 			case <-l.done:
 			}
 		case err == unix.EINTR || err == unix.ECONNABORTED:
-		case err == unix.EMFILE || err == unix.ENFILE || err == unix.ENOBUFS || err == unix.ENOMEM:
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			t := time.NewTimer(backoff)
+		case sock.IsResourceError(err):
+			// Out of fds or memory: the pending connection stays queued and
+			// no new edge will come for it, so retry after a delay (no spin).
+			t := time.NewTimer(backoff.Next())
 			select {
 			case <-t.C:
 			case <-l.hub.woken:
@@ -305,8 +274,8 @@ func (l *Listener) acceptNew() (*Conn, error) {
 	// leaves no runtime poll descriptors behind.
 	var c *Conn
 	if l.hub.hibernates() {
-		c = newDetachedConn(fd, l.network, laddr, toAddr(rsa), l.hub)
-	} else if c, err = newConn(fd, l.network, laddr, toAddr(rsa), l.hub); err != nil {
+		c = newDetachedConn(fd, l.network, laddr, sock.StreamAddr(rsa), l.hub)
+	} else if c, err = newConn(fd, l.network, laddr, sock.StreamAddr(rsa), l.hub); err != nil {
 		return nil, unix.ECONNABORTED
 	}
 	l.hub.stats.accepted.Add(1)

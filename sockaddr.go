@@ -5,11 +5,10 @@ package pollnet
 import (
 	"errors"
 	"net"
-	"net/netip"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/pollnet/pollnet/internal/sock"
 )
 
 // errUnsupportedNetwork is returned for networks other than tcp* and unix.
@@ -38,67 +37,6 @@ func netKindOf(network string) netKind {
 	}
 	return netTCP
 }
-
-// toAddr converts a kernel socket address into the net.Addr std would report.
-//
-// Addresses are read with the syscall package, not x/sys/unix: on Linux
-// x/sys/unix spends an extra getsockopt(SO_PROTOCOL) on every AF_INET
-// address it decodes, and accept, getsockname and getpeername are on the
-// park/wake path.
-func toAddr(sa syscall.Sockaddr) net.Addr {
-	switch sa := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
-	case *syscall.SockaddrInet6:
-		a := &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port}
-		if sa.ZoneId != 0 {
-			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
-				a.Zone = ifi.Name
-			}
-		}
-		return a
-	case *syscall.SockaddrUnix:
-		return &net.UnixAddr{Name: sa.Name, Net: "unix"}
-	}
-	return nil
-}
-
-// tcpSockaddr converts an IP and port for a socket of the given family.
-func tcpSockaddr(family int, ip netip.Addr, port int) unix.Sockaddr {
-	if family == unix.AF_INET {
-		return &unix.SockaddrInet4{Port: port, Addr: ip.Unmap().As4()}
-	}
-	sa := &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
-	if z := ip.Zone(); z != "" {
-		if ifi, err := net.InterfaceByName(z); err == nil {
-			sa.ZoneId = uint32(ifi.Index)
-		}
-	}
-	return sa
-}
-
-// family picks the address family for a network and IP: tcp4 or an IPv4
-// address means AF_INET; "tcp" with an unspecified address means a
-// dual-stack AF_INET6 socket, as std net does.
-func family(network string, ip netip.Addr) int {
-	switch {
-	case network == "tcp4":
-		return unix.AF_INET
-	case network == "tcp6":
-		return unix.AF_INET6
-	case ip.Is4() || ip.Is4In6():
-		return unix.AF_INET
-	}
-	return unix.AF_INET6
-}
-
-// fdRawConn is a syscall.RawConn for a socket that no os.File owns yet,
-// handed to Control hooks before bind or connect.
-type fdRawConn int
-
-func (fd fdRawConn) Control(f func(uintptr)) error { f(uintptr(fd)); return nil }
-func (fdRawConn) Read(func(uintptr) bool) error    { return syscall.EINVAL }
-func (fdRawConn) Write(func(uintptr) bool) error   { return syscall.EINVAL }
 
 // peerAddr is an IPv4 peer address (also v4-mapped, as on dual-stack
 // listeners) kept in a parked socket's record, so that waking it needs no
@@ -166,13 +104,20 @@ func unpackParkInfo(v uint64) parkInfo {
 }
 
 // addr returns the peer address of fd: the kept one, or getpeername's.
-func (p peerAddr) addr(fd int) (net.Addr, error) {
+// mapped says the socket is AF_INET6 (a dual-stack listener's), where the
+// kernel and std give an IPv4 peer in its 16-byte v4-mapped form; else std
+// gives the 4-byte form.
+func (p peerAddr) addr(fd int, mapped bool) (net.Addr, error) {
 	if p.ok {
-		return &net.TCPAddr{IP: net.IPv4(p.ip4[0], p.ip4[1], p.ip4[2], p.ip4[3]), Port: int(p.port)}, nil
+		ip := net.IP{p.ip4[0], p.ip4[1], p.ip4[2], p.ip4[3]}
+		if mapped {
+			ip = ip.To16()
+		}
+		return &net.TCPAddr{IP: ip, Port: int(p.port)}, nil
 	}
 	sa, err := syscall.Getpeername(fd)
 	if err != nil {
 		return nil, err
 	}
-	return toAddr(sa), nil
+	return sock.StreamAddr(sa), nil
 }

@@ -13,7 +13,7 @@ func TestPeerAddrRoundTrip(t *testing.T) {
 		&net.TCPAddr{IP: net.ParseIP("::ffff:10.1.2.3"), Port: 1},
 	} {
 		p := unpackParkInfo(parkInfo{peer: makePeerAddr(a)}.pack()).peer
-		got, err := p.addr(-1)
+		got, err := p.addr(-1, false)
 		if !p.ok || err != nil || got.String() != a.String() {
 			t.Fatalf("%v: kept %+v, got %v, %v", a, p, got, err)
 		}

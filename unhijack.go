@@ -73,6 +73,7 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 		// Before what an earlier Unhijack gave back and nobody read yet.
 		x := w.x()
 		x.prefix = append(append([]byte(nil), buffered...), x.prefix...)
+		w.prefixed.Store(true)
 	}
 	w.mu.Unlock()
 	c.idle.rehire(h.hibernates())

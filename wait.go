@@ -45,9 +45,7 @@ type waitState struct {
 	fd  int
 	gen uint32 // the armed registration's generation; 0: not armed
 
-	// newPending: a kept Conn woke and goes back to Accept; the StateNew
-	// net/http then reports is not shown to the server's hooks.
-	newPending atomic.Bool
+	prefixed   atomic.Bool // ext.prefix holds bytes: Read looks there first
 
 	mode       waitMode
 	firedWhy   readyReason // what it reported
@@ -64,6 +62,9 @@ type waitExt struct {
 	parkedAt     int64           // modeParked: when it parked (unix ns)
 	prefix       []byte          // given back by Unhijack: read before the socket
 	ctx          context.Context // ConnContext's result, kept across parks (hibernate_hooks.go)
+	// newPending: a kept Conn woke and goes back to Accept; the StateNew
+	// net/http then reports is not shown to the server's hooks.
+	newPending bool
 }
 
 // hooks returns the server's hooks of a kept Conn, or nil (also for a nil
@@ -75,6 +76,23 @@ func (w *waitState) hooks() *serverHooks {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.srv
+}
+
+// markNew and takeNew set and consume newPending.
+func (w *waitState) markNew() {
+	w.mu.Lock()
+	w.x().newPending = true
+	w.mu.Unlock()
+}
+
+func (w *waitState) takeNew() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ext == nil || !w.ext.newPending {
+		return false
+	}
+	w.ext.newPending = false
+	return true
 }
 
 // x returns the waitState's extension, making it. Called with mu held.
@@ -433,6 +451,7 @@ func (w *waitState) takePrefix(p []byte) int {
 	x.prefix = x.prefix[n:]
 	if len(x.prefix) == 0 {
 		x.prefix = nil
+		w.prefixed.Store(false)
 	}
 	return n
 }

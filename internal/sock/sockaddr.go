@@ -22,7 +22,7 @@ import (
 func StreamAddr(sa syscall.Sockaddr) net.Addr {
 	switch sa := sa.(type) {
 	case *syscall.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+		return &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port} // 4 bytes, as std
 	case *syscall.SockaddrInet6:
 		return &net.TCPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port, Zone: zoneName(sa.ZoneId)}
 	case *syscall.SockaddrUnix:
@@ -36,7 +36,7 @@ func StreamAddr(sa syscall.Sockaddr) net.Addr {
 func DatagramAddr(sa syscall.Sockaddr) *net.UDPAddr {
 	switch sa := sa.(type) {
 	case *syscall.SockaddrInet4:
-		return &net.UDPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+		return &net.UDPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port} // 4 bytes, as std
 	case *syscall.SockaddrInet6:
 		return &net.UDPAddr{IP: append(net.IP(nil), sa.Addr[:]...), Port: sa.Port, Zone: zoneName(sa.ZoneId)}
 	}

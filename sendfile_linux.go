@@ -4,26 +4,9 @@ package pollnet
 
 import (
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
-
-// maxListenerBacklog is the kernel's somaxconn, as std net reads it.
-func maxListenerBacklog() int {
-	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
-	if err != nil {
-		return unix.SOMAXCONN
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || n <= 0 {
-		return unix.SOMAXCONN
-	}
-	// listen(2) takes an int but the kernel stores the backlog in a uint16
-	// before 4.1: clamp like std does.
-	return min(n, 1<<16-1)
-}
 
 // maxSendfileChunk bounds one sendfile(2) call, as std does, so a write
 // deadline or Close is noticed between chunks.
