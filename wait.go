@@ -45,7 +45,7 @@ type waitState struct {
 	fd  int
 	gen uint32 // the armed registration's generation; 0: not armed
 
-	prefixed   atomic.Bool // ext.prefix holds bytes: Read looks there first
+	prefixed atomic.Bool // ext.prefix holds bytes: Read looks there first
 
 	mode       waitMode
 	firedWhy   readyReason // what it reported
