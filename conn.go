@@ -28,14 +28,12 @@ import (
 // Hibernate, gives its runtime poller registration back: its socket waits on
 // a pollnet poller instead (see socket.go). Calls keep working meanwhile.
 type Conn struct {
-	sock  socket
-	wmu   sync.Mutex // one Write at a time, whole, as std's fd write lock
-	kind  netKind    // tcp, tcp4, tcp6 or unix: std's OpError.Net
-	laddr net.Addr
-	raddr net.Addr
-	hub   *hub                      // the accepting listener's hub; nil for dialed conns
-	idle  idleState                 // hibernation rule (hibernate.go); inert without a hub
-	wait  atomic.Pointer[waitState] // made by the first wait, park or hook that needs it (wait.go)
+	sock socket
+	wmu  sync.Mutex // one Write at a time, whole, as std's fd write lock
+	hub  *hub       // the accepting listener's hub; nil for dialed conns
+	addr connAddr
+	idle idleState                 // hibernation rule (hibernate.go); inert without a hub
+	wait atomic.Pointer[waitState] // made by the first wait, park or hook that needs it (wait.go)
 }
 
 // newConn wraps a connected non-blocking socket, attached to the runtime
@@ -46,19 +44,26 @@ func newConn(fd int, network string, laddr, raddr net.Addr, h *hub) (*Conn, erro
 		syscall.Close(fd)
 		return nil, syscall.EBADF
 	}
-	c := &Conn{kind: netKindOf(network), laddr: laddr, raddr: raddr, hub: h}
-	c.sock.init(fd, f)
+	c := &Conn{hub: h, addr: makeConnAddr(h, laddr, raddr)}
+	c.sock.init(fd, f, netKindOf(network))
 	if h == nil || !h.hibernates() {
 		c.idle.proto.Store(protoOther)
 	}
 	return c, nil
 }
 
+// newWokenConn is a woken parked socket's new Conn: detached, as it parked.
+func newWokenConn(fd int, h *hub, addr connAddr) *Conn {
+	c := &Conn{hub: h, addr: addr}
+	c.sock.init(fd, nil, h.kind)
+	return c
+}
+
 // newDetachedConn wraps a connected non-blocking socket without attaching
 // it: it enters the runtime poller only if a call must wait (socket.go).
 func newDetachedConn(fd int, network string, laddr, raddr net.Addr, h *hub) *Conn {
-	c := &Conn{kind: netKindOf(network), laddr: laddr, raddr: raddr, hub: h}
-	c.sock.init(fd, nil)
+	c := &Conn{hub: h, addr: makeConnAddr(h, laddr, raddr)}
+	c.sock.init(fd, nil, netKindOf(network))
 	if !h.hibernates() {
 		c.idle.proto.Store(protoOther)
 	}
@@ -71,7 +76,7 @@ func (c *Conn) opError(op string, err error) error {
 		// closed", "use of closed file"); std net reports net.ErrClosed.
 		err = net.ErrClosed
 	}
-	return opError(op, c.kind.String(), c.laddr, c.raddr, err)
+	return opError(op, c.sock.kind.String(), c.LocalAddr(), c.RemoteAddr(), err)
 }
 
 // put ends a call, and runs a detach that waited for it.
@@ -323,10 +328,20 @@ func (c *Conn) close() error {
 }
 
 // LocalAddr returns the local network address.
-func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+func (c *Conn) LocalAddr() net.Addr {
+	if f := c.addr.full; f != nil {
+		return f.laddr
+	}
+	return c.hub.knownLocal(c.addr.local)
+}
 
 // RemoteAddr returns the remote network address.
-func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+func (c *Conn) RemoteAddr() net.Addr {
+	if f := c.addr.full; f != nil {
+		return f.raddr
+	}
+	return c.addr.peer.tcpAddr(c.hub.v4mapped)
+}
 
 // SetDeadline sets the read and write deadlines, as net.Conn.SetDeadline.
 func (c *Conn) SetDeadline(t time.Time) error {

@@ -144,8 +144,8 @@ func (d *Dialer) connect(ctx context.Context, network, address string, fam int, 
 		}
 		setTCPOptions(fd, ka)
 	}
-	c := &Conn{kind: netKindOf(network), laddr: sock.StreamAddr(lsa), raddr: sock.StreamAddr(rsa)}
-	c.sock.init(fd, f)
+	c := &Conn{addr: makeConnAddr(nil, sock.StreamAddr(lsa), sock.StreamAddr(rsa))}
+	c.sock.init(fd, f, netKindOf(network))
 	c.idle.proto.Store(protoOther)
 	return c, nil
 }

@@ -29,6 +29,7 @@ import (
 //	       the same Conn comes back.
 type hub struct {
 	network string
+	kind    netKind
 	laddr   net.Addr                       // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
 	locals  [3]atomic.Pointer[net.TCPAddr] // local addresses seen, else (see localIndex)
 	grace   time.Duration                  // <= 0: hibernation off
@@ -68,6 +69,7 @@ func newHub(network string, laddr net.Addr, grace time.Duration, pollers int, ac
 	}
 	return &hub{
 		network: network,
+		kind:    netKindOf(network),
 		laddr:   laddr,
 		grace:   grace,
 		set:     set,
@@ -90,7 +92,7 @@ func (h *hub) park(c *Conn, deadline int64) error {
 	armed, fired, why := w.mode == modeParkPending && w.gen != 0, w.fired, w.firedWhy
 	w.setMode(modeNone)
 	w.fired = false
-	if fired && (why == readyReadable || hasData(c.sock.fd)) {
+	if fired && (why == readyReadable || hasData(int(c.sock.fd))) {
 		// The next request came right after the parking EOF: serve it.
 		w.mu.Unlock()
 		c.idle.woke(false)
@@ -112,7 +114,10 @@ func (h *hub) park(c *Conn, deadline int64) error {
 		w.mu.Unlock()
 		return c.close()
 	}
-	info := parkInfo{peer: makePeerAddr(c.raddr), local: h.localIndex(c.laddr), at: parkClock(time.Now())}
+	info := parkInfo{peer: c.addr.peer, local: c.addr.local, at: parkClock(time.Now())}
+	if c.addr.full != nil {
+		info.peer, info.local = makePeerAddr(c.addr.full.raddr), h.localIndex(c.addr.full.laddr)
+	}
 	l := h.set.lotFor(fd)
 	// Counted before the poller holds it: its wake-up may come at once.
 	h.stats.parked.Add(1)
@@ -184,15 +189,20 @@ func (h *hub) release(fd int, why *atomic.Uint64) {
 // before net/http reads it. A Conn whose park was shorter than the grace
 // period is busy: it waits out the grace at its next idle.
 func (h *hub) wakePlain(fd int, info parkInfo, l *lot, parked bool) {
-	laddr, err1 := h.local(fd, info.local)
-	raddr, err2 := info.peer.addr(fd, h.v4mapped)
-	if err1 != nil || err2 != nil { // the peer reset after sending
-		unix.Close(fd)
-		h.stats.peerGone.Add(1)
-		h.stats.closed.Add(1)
-		return
+	var c *Conn
+	if info.peer.ok && (h.laddr != nil || h.knownLocal(info.local) != nil) {
+		c = newWokenConn(fd, h, connAddr{peer: info.peer, local: info.local})
+	} else { // ask the kernel
+		laddr, err1 := h.localAddr(fd)
+		raddr, err2 := info.peer.addr(fd, h.v4mapped)
+		if err1 != nil || err2 != nil { // the peer reset after sending
+			unix.Close(fd)
+			h.stats.peerGone.Add(1)
+			h.stats.closed.Add(1)
+			return
+		}
+		c = newWokenConn(fd, h, makeConnAddr(h, laddr, raddr))
 	}
-	c := newDetachedConn(fd, h.network, laddr, raddr, h)
 	c.wait.Store(&waitState{c: c, set: h.set, lot: l, fd: fd, registered: true})
 	c.idle.fresh = parked && !info.busy(h.grace)
 	if parked {
@@ -274,7 +284,7 @@ func (h *hub) wakeKept(c *Conn, why readyReason, parkedFor time.Duration) {
 	switch {
 	case why == readyDeadline:
 		h.closeKept(c, &h.stats.expired)
-	case why == readyHangup && !hasData(c.sock.fd):
+	case why == readyHangup && !hasData(int(c.sock.fd)):
 		h.closeKept(c, &h.stats.peerGone)
 	default:
 		c.idle.woke(parkedFor >= h.grace)
@@ -300,7 +310,7 @@ func (h *hub) closeKept(c *Conn, why *atomic.Uint64) {
 
 // push queues a woken Conn for Accept.
 func (h *hub) push(c *Conn) {
-	q := &h.queues[c.sock.fd%len(h.queues)]
+	q := &h.queues[int(c.sock.fd)%len(h.queues)]
 	q.mu.Lock()
 	q.conns = append(q.conns, c)
 	q.mu.Unlock()
@@ -394,6 +404,15 @@ func (h *hub) local(fd int, index uint8) (net.Addr, error) {
 		return nil, err
 	}
 	return sock.StreamAddr(sa), nil
+}
+
+// knownLocal returns the local address of index (see localIndex), or the
+// listener's own (index 0), or nil.
+func (h *hub) knownLocal(index uint8) net.Addr {
+	if h.laddr != nil || index == 0 {
+		return h.laddr
+	}
+	return h.locals[index-1].Load()
 }
 
 // localIndex returns the index under which the hub remembers a parking

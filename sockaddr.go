@@ -103,17 +103,50 @@ func unpackParkInfo(v uint64) parkInfo {
 	return p
 }
 
+// connAddr is a Conn's two addresses, compact for the common case: an
+// accepted connection with an IPv4 peer whose local address its hub knows
+// (the listener's own, or one of a few it remembers) keeps 8 bytes, and
+// RemoteAddr builds the *net.TCPAddr when asked (net/http asks once per
+// connection). Any other Conn keeps its net.Addr values in full.
+type connAddr struct {
+	peer  peerAddr // when full is nil
+	local uint8    // when full is nil: the hub's index of the local address (0: the listener's)
+	full  *addrPair
+}
+
+type addrPair struct{ laddr, raddr net.Addr }
+
+// makeConnAddr keeps laddr and raddr compactly when the hub lets it.
+func makeConnAddr(h *hub, laddr, raddr net.Addr) connAddr {
+	if h != nil {
+		if p := makePeerAddr(raddr); p.ok {
+			if h.laddr != nil {
+				return connAddr{peer: p}
+			}
+			if i := h.localIndex(laddr); i > 0 {
+				return connAddr{peer: p, local: i}
+			}
+		}
+	}
+	return connAddr{full: &addrPair{laddr, raddr}}
+}
+
+// tcpAddr is p as std gives it (see addr).
+func (p peerAddr) tcpAddr(mapped bool) *net.TCPAddr {
+	ip := net.IP{p.ip4[0], p.ip4[1], p.ip4[2], p.ip4[3]}
+	if mapped {
+		ip = ip.To16()
+	}
+	return &net.TCPAddr{IP: ip, Port: int(p.port)}
+}
+
 // addr returns the peer address of fd: the kept one, or getpeername's.
 // mapped says the socket is AF_INET6 (a dual-stack listener's), where the
 // kernel and std give an IPv4 peer in its 16-byte v4-mapped form; else std
 // gives the 4-byte form.
 func (p peerAddr) addr(fd int, mapped bool) (net.Addr, error) {
 	if p.ok {
-		ip := net.IP{p.ip4[0], p.ip4[1], p.ip4[2], p.ip4[3]}
-		if mapped {
-			ip = ip.To16()
-		}
-		return &net.TCPAddr{IP: ip, Port: int(p.port)}, nil
+		return p.tcpAddr(mapped), nil
 	}
 	sa, err := syscall.Getpeername(fd)
 	if err != nil {

@@ -48,8 +48,11 @@ type socket struct {
 	file  atomic.Pointer[os.File] // non-nil while attached
 	// fd is the descriptor: the file's while attached, held raw while
 	// detached. Written only inside a transition with no other call in
-	// flight; read by calls, which the state word orders after it.
-	fd int
+	// flight; read by calls, which the state word orders after it. (int32:
+	// with kind, it fits the word the Conn would otherwise pad.)
+	fd int32
+	// kind is the socket's network: std's OpError.Net.
+	kind netKind
 	// The caller's deadlines (unix nanoseconds; 0: none), kept for the
 	// detached home and given to the file on attach.
 	rdl, wdl atomic.Int64
@@ -64,8 +67,9 @@ const (
 	sockPinned     = 1 << 36   // never detached again (the program holds the file's RawConn)
 )
 
-func (s *socket) init(fd int, f *os.File) {
-	s.fd = fd
+func (s *socket) init(fd int, f *os.File, kind netKind) {
+	s.fd = int32(fd)
+	s.kind = kind
 	s.file.Store(f)
 }
 
@@ -147,13 +151,13 @@ func (s *socket) detach() error {
 	if f == nil {
 		return nil
 	}
-	nfd, err := sock.DupCloexec(s.fd)
+	nfd, err := sock.DupCloexec(int(s.fd))
 	if err != nil {
 		return err
 	}
 	s.file.Store(nil)
 	f.Close() // no call in flight: the runtime forgets the fd and closes it
-	s.fd = nfd
+	s.fd = int32(nfd)
 	return nil
 }
 
@@ -261,7 +265,7 @@ func (s *socket) closeRawFD() error {
 			return nil
 		}
 		if s.state.CompareAndSwap(n, n|sockFDClosed) {
-			return unix.Close(s.fd)
+			return unix.Close(int(s.fd))
 		}
 	}
 }
@@ -290,7 +294,7 @@ func (s *socket) takeFD() (fd int, ok bool) {
 		}
 		// Closed, and its raw fd counted as closed: nobody here closes it.
 		if s.state.CompareAndSwap(n, n|sockClosed|sockFDClosed) {
-			return s.fd, true
+			return int(s.fd), true
 		}
 	}
 }
@@ -301,7 +305,7 @@ func (s *socket) rawFD() int {
 	if s.file.Load() != nil {
 		return -1
 	}
-	return s.fd
+	return int(s.fd)
 }
 
 // pin keeps the socket attached for good.

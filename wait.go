@@ -230,7 +230,7 @@ func (w *waitState) detachAndArm() error {
 // closes while its duplicate lives on, so its registration is removed first.
 func (w *waitState) detachLocked() error {
 	s := &w.c.sock
-	if w.registered && w.fd == s.fd {
+	if w.registered && w.fd == int(s.fd) {
 		if w.gen != 0 {
 			w.lot.unwatch(w.fd, w.gen)
 			w.gen = 0
@@ -244,7 +244,7 @@ func (w *waitState) detachLocked() error {
 // armLocked arms a one-shot registration of the socket's current fd on
 // w.set, with the deadline of the mode. Called with mu held.
 func (w *waitState) armLocked() error {
-	fd := w.c.sock.fd
+	fd := int(w.c.sock.fd)
 	l := w.set.lotFor(fd)
 	rearm := w.registered && w.fd == fd && w.lot == l
 	if !rearm && w.registered {
