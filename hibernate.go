@@ -189,15 +189,11 @@ func classifyRequestLine(head []byte) int32 {
 func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	s := &c.idle
 	s.mu.Lock()
-	h := c.hub
-	graceEnd := time.Now().Add(h.grace)
-	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
-		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
-		s.setPhase(phaseOff)
+	graceEnd, ok := s.beginGrace(c.hub, p)
+	if !ok {
 		s.mu.Unlock()
 		return 0, false, nil
 	}
-	s.setPhase(phaseGrace)
 	if !c.sock.get() { // closed: read as usual, and fail
 		s.setPhase(phaseOff)
 		s.mu.Unlock()
@@ -224,18 +220,44 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	// call that interrupted the grace period recorded its own in readDeadline.
 	f.SetReadDeadline(s.readDeadline)
 	c.put()
-	if s.phase.Load() == phaseGrace {
-		if n == 0 && isTimeout(err) && !h.closed.Load() {
-			s.setPhase(phaseParkPending)
-			return 0, true, io.EOF
-		}
-		s.setPhase(phaseOff)
-	}
-	if n == 0 && isTimeout(err) && (s.readDeadline.IsZero() || time.Now().Before(s.readDeadline)) {
-		// Our grace timer fired, not the caller's deadline: read again.
+	park, retry := s.endGrace(c.hub, n, err)
+	switch {
+	case park:
+		return 0, true, io.EOF
+	case retry:
 		return 0, false, nil
 	}
 	return n, true, c.opError("read", err)
+}
+
+// beginGrace checks guards 3 and 5 for an idle Read of p, except the
+// socket's emptiness, which the grace period tests: when they hold, the
+// phase becomes grace, which ends at graceEnd. Called with mu held.
+func (s *idleState) beginGrace(h *hub, p []byte) (graceEnd time.Time, ok bool) {
+	graceEnd = time.Now().Add(h.grace)
+	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
+		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
+		s.setPhase(phaseOff)
+		return graceEnd, false
+	}
+	s.setPhase(phaseGrace)
+	return graceEnd, true
+}
+
+// endGrace judges the grace period's read, which returned n and err: park
+// says to return the parking io.EOF; retry says that the grace's own
+// deadline ended the read, not the caller's, so the caller reads again.
+// Called with mu held.
+func (s *idleState) endGrace(h *hub, n int, err error) (park, retry bool) {
+	if s.phase.Load() == phaseGrace {
+		if n == 0 && isTimeout(err) && !h.closed.Load() {
+			s.setPhase(phaseParkPending)
+			return true, false
+		}
+		s.setPhase(phaseOff)
+	}
+	retry = n == 0 && isTimeout(err) && (s.readDeadline.IsZero() || time.Now().Before(s.readDeadline))
+	return false, retry
 }
 
 // park hands the socket of a Conn that net/http closed at idle to the
@@ -243,14 +265,19 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 // duplicate waits on the hub's poller until the next request, the idle
 // deadline or the peer's close.
 func (c *Conn) park(deadline time.Time) error {
-	var d int64
-	if !deadline.IsZero() {
-		d = deadline.UnixNano()
-	}
+	d := unixNano(deadline)
 	if c.srv != nil && c.srv.keep {
 		return c.hub.parkKept(c, d)
 	}
 	return c.hub.park(c, d)
+}
+
+// unixNano is a deadline in unix nanoseconds; 0 for none.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // connStateHook is pollnet's http.Server.ConnState hook.
@@ -259,12 +286,18 @@ func connStateHook(nc net.Conn, state http.ConnState) {
 	if !ok {
 		return // TLS or another wrapper: never parks
 	}
+	c.idle.onState(state)
+}
+
+// onState moves the rule on what net/http's ConnState hook reports for the
+// connection it belongs to.
+func (s *idleState) onState(state http.ConnState) {
 	switch state {
 	case http.StateIdle:
-		c.idle.enterIdle()
+		s.enterIdle()
 	case http.StateHijacked:
-		c.idle.disable()
+		s.disable()
 	case http.StateActive, http.StateClosed:
-		c.idle.interrupt()
+		s.interrupt()
 	}
 }
