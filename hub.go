@@ -140,25 +140,35 @@ func (h *hub) wakePlain(fd int, peer peerAddr) {
 	h.push(c)
 }
 
-// parkKept parks a Conn that the server's hooks must see again: it detaches
-// now and registers at the StateClosed hook (completeKeptPark), so that its
-// next StateNew can never come before the last StateClosed.
+// parkKept parks a Conn that the server's hooks must see again, or closes it
+// when it cannot park.
 func (h *hub) parkKept(c *Conn, deadline int64) error {
+	if !h.tryParkKept(c, deadline) {
+		return c.close()
+	}
+	return nil
+}
+
+// tryParkKept parks a kept Conn: it detaches now and registers at the
+// StateClosed hook (completeKeptPark), so that its next StateNew can never
+// come before the last StateClosed. It returns false, leaving c as it was,
+// when c is in use or waiting.
+func (h *hub) tryParkKept(c *Conn, deadline int64) bool {
 	w := c.waitState()
 	w.mu.Lock()
 	if w.mode != modeNone || !c.sock.askDetach() {
 		w.mu.Unlock()
-		return c.close()
+		return false
 	}
 	if err := w.detachLocked(); err != nil {
 		w.mu.Unlock()
-		return c.close()
+		return false
 	}
 	w.leaveSet()
 	w.mode, w.parkDeadline, w.set = modeParkPending, deadline, h.set
 	w.mu.Unlock()
 	h.stats.parked.Add(1)
-	return nil
+	return true
 }
 
 // completeKeptPark registers a Conn parked by parkKept. It reports whether
@@ -204,22 +214,33 @@ func (h *hub) wakeKept(c *Conn, why readyReason) {
 }
 
 // closeKept closes a kept parked Conn, and tells the server's ConnState hook
-// that the connection closed, as net/http would have.
+// that the connection closed, as net/http would have. A Conn with a keeper
+// is closed by its keeper.
 func (h *hub) closeKept(c *Conn, why *atomic.Uint64) {
-	c.close()
 	h.stats.parked.Add(-1)
 	if why != nil {
 		why.Add(1)
 	}
+	if k := c.keeper(); k != nil {
+		k.closeKept()
+		return
+	}
+	c.close()
 	if c.srv != nil && c.srv.connState != nil {
 		go c.srv.connState(c, http.StateClosed)
 	}
 }
 
-// push queues a woken Conn for Accept.
+// push queues a woken Conn for Accept. Once the hub is closed (and its
+// queues drained) it closes c instead.
 func (h *hub) push(c *Conn) {
 	q := &h.queues[c.sock.fd%len(h.queues)]
 	q.mu.Lock()
+	if h.closed.Load() {
+		q.mu.Unlock()
+		h.closeQueued(c)
+		return
+	}
 	q.conns = append(q.conns, c)
 	q.mu.Unlock()
 	h.queued.Add(1)
@@ -281,14 +302,27 @@ func (h *hub) close() {
 		}
 	}
 	for _, c := range h.drain() {
-		if c.srv != nil { // a kept Conn: its hooks saw it idle, not closed
-			h.closeKept(c, nil)
-			h.stats.parked.Add(1) // closeKept counts a parked Conn; this one was queued
-			continue
-		}
-		c.close()
+		h.closeQueued(c)
 	}
 	h.set.stop()
+}
+
+// closeQueued closes a Conn taken out of a wake queue by close.
+func (h *hub) closeQueued(c *Conn) {
+	if c.srv != nil || c.keeper() != nil { // a kept Conn: its hooks saw it idle, not closed
+		h.closeKept(c, nil)
+		h.stats.parked.Add(1) // closeKept counts a parked Conn; this one was queued
+		return
+	}
+	c.close()
+}
+
+// A keeper is the layer that owns a kept Conn from above (a TLS
+// connection's view, tls_conn.go). When the Conn's park or its place in a
+// wake queue ends without a wake-up, the hub lets the keeper close it.
+// closeKept must not block: it may run on a poll loop.
+type keeper interface {
+	closeKept()
 }
 
 // localAddr is an accepted socket's local address: the listener's own when

@@ -49,6 +49,10 @@ type waitState struct {
 	// newPending: a kept Conn woke and goes back to Accept; the StateNew
 	// net/http then reports is not shown to the server's hooks.
 	newPending atomic.Bool
+
+	// keeper owns the Conn from above (hub.go); set under mu before the
+	// Conn is first queued, never changed.
+	keeper keeper
 }
 
 type waitMode uint8
@@ -79,6 +83,14 @@ func (c *Conn) waitState() *waitState {
 		return w
 	}
 	return c.wait.Load()
+}
+
+// keeper returns the Conn's keeper, or nil.
+func (c *Conn) keeper() keeper {
+	if w := c.wait.Load(); w != nil {
+		return w.keeper
+	}
+	return nil
 }
 
 // onReadable is OnReadable for a *Conn.
