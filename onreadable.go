@@ -47,6 +47,9 @@ func OnReadable(c net.Conn, fn func()) error {
 	if fn == nil {
 		return errNilFunc
 	}
+	if v, ok := c.(interface{ tlsConn() *tls.Conn }); ok { // ServeServerTLS's view
+		c = v.tlsConn()
+	}
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}

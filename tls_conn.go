@@ -1,0 +1,220 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// tlsView is how net/http sees an HTTP/1.x connection served by
+// ServeServerTLS: a plaintext net.Conn over the connection's *tls.Conn, on
+// which the hibernation rule runs exactly as on a plaintext *Conn
+// (hibernate.go). net/http never holds the *tls.Conn itself, so when it
+// closes the view at the parking io.EOF the *tls.Conn lives on:
+//
+//	parked  the *tls.Conn and its view stay, untouched (keys, sequence
+//	        numbers, a partial record in its input buffer); the *Conn under
+//	        them parks kept (hub.parkKept), detached on the listener's
+//	        pollset, and carries the view (waitState.keeper).
+//	woken   the hub queues the *Conn for Accept (hub.wakeKept); tlsListener
+//	        hands net/http the same view again, and the next request is
+//	        decrypted by the same *tls.Conn as if nothing happened.
+//	closed  at the idle deadline, when the peer goes, or when the listener
+//	        closes, closeKept closes the *tls.Conn (close_notify, as std
+//	        sends when net/http closes an idle connection) and tells
+//	        ConnState.
+//
+// The server's hooks see the *tls.Conn, never the view, the same one for the
+// whole TCP connection (hibernate_hooks.go); net/http fills Request.TLS
+// from ConnectionState, as for any net.Conn that has that method.
+// Connections that negotiated another protocol (HTTP/2) are handed out as
+// their *tls.Conn and never park: http1 is false.
+type tlsView struct {
+	tc    *tls.Conn
+	c     *Conn
+	http1 bool         // served as a view; false: handed out as tc
+	hooks *serverHooks // the server's hooks, set at the first StateNew
+	idle  idleState    // the hibernation rule, on the plaintext
+}
+
+// newTLSView makes the view of a connection whose handshake is done and
+// attaches it to the *Conn under it.
+func newTLSView(tc *tls.Conn, c *Conn) *tlsView {
+	v := &tlsView{tc: tc, c: c}
+	switch tc.ConnectionState().NegotiatedProtocol {
+	case "", "http/1.1", "http/1.0": // what net/http serves as HTTP/1.x
+		v.http1 = true
+	}
+	if !v.http1 || !c.hub.hibernates() {
+		v.idle.proto.Store(protoOther)
+	}
+	w := c.waitState()
+	w.mu.Lock()
+	w.keeper = v
+	w.mu.Unlock()
+	return v
+}
+
+// tlsViewOf returns the view a *Conn carries, or nil.
+func tlsViewOf(c *Conn) *tlsView {
+	v, _ := c.keeper().(*tlsView)
+	return v
+}
+
+// handOut returns what net/http serves: the view of an HTTP/1.x
+// connection, the *tls.Conn of any other. A woken view starts afresh: its
+// rule is off and its read deadline cleared (net/http set the idle deadline
+// on it, and std clears it once the next request's first bytes came).
+func (v *tlsView) handOut() net.Conn {
+	if !v.http1 {
+		return v.tc
+	}
+	v.idle.woke()
+	v.tc.SetReadDeadline(time.Time{})
+	return v
+}
+
+// closeKept closes a parked or queued view for good (keeper). It must not
+// block: the close_notify write may wait up to tls.Conn's 5 s.
+func (v *tlsView) closeKept() {
+	go func() {
+		v.tc.Close()
+		if v.hooks != nil && v.hooks.connState != nil {
+			v.hooks.connState(v.tc, http.StateClosed)
+		}
+	}()
+}
+
+// tlsConn returns the *tls.Conn under the view (OnReadable waits on it).
+func (v *tlsView) tlsConn() *tls.Conn { return v.tc }
+
+// Read reads plaintext, as tls.Conn.Read. At idle it runs the hibernation
+// rule, which may end it with the parking io.EOF.
+func (v *tlsView) Read(p []byte) (int, error) {
+	if v.idle.phase.Load() != phaseOff {
+		if n, done, err := v.idleRead(p); done {
+			return n, err
+		}
+	}
+	n, err := v.tc.Read(p)
+	if v.idle.proto.Load() == protoUnknown {
+		v.idle.sniff(p[:n])
+	}
+	return n, err
+}
+
+// idleRead is the rule's grace period on a view: a read of the *tls.Conn
+// bounded by the grace. A timeout there leaves the *tls.Conn usable: a
+// record that came in part stays in its input buffer.
+func (v *tlsView) idleRead(p []byte) (n int, done bool, err error) {
+	s := &v.idle
+	h := v.c.hub
+	s.mu.Lock()
+	graceEnd, ok := s.beginGrace(h, p)
+	if !ok {
+		s.mu.Unlock()
+		return 0, false, nil
+	}
+	v.tc.SetReadDeadline(graceEnd)
+	s.mu.Unlock()
+
+	n, err = v.tc.Read(p)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v.tc.SetReadDeadline(s.readDeadline)
+	park, retry := s.endGrace(h, n, err)
+	switch {
+	case park:
+		return 0, true, io.EOF
+	case retry:
+		return 0, false, nil
+	}
+	return n, true, err
+}
+
+// Write writes plaintext, as tls.Conn.Write.
+func (v *tlsView) Write(p []byte) (int, error) {
+	v.idle.interrupt()
+	return v.tc.Write(p)
+}
+
+// Close closes the connection (sending close_notify, as tls.Conn.Close),
+// unless it closes right after the parking io.EOF: then it hibernates.
+func (v *tlsView) Close() error {
+	if park, deadline := v.idle.takeParkPending(); park && v.c.hub.tryParkKept(v.c, unixNano(deadline)) {
+		return nil
+	}
+	return v.tc.Close()
+}
+
+// CloseWrite sends close_notify, as tls.Conn.CloseWrite.
+func (v *tlsView) CloseWrite() error {
+	v.idle.interrupt()
+	return v.tc.CloseWrite()
+}
+
+// ConnectionState returns the TLS connection's state; net/http fills
+// Request.TLS from it.
+func (v *tlsView) ConnectionState() tls.ConnectionState { return v.tc.ConnectionState() }
+
+// NetConn returns the *tls.Conn the view reads and writes through.
+func (v *tlsView) NetConn() net.Conn { return v.tc }
+
+// LocalAddr returns the local network address.
+func (v *tlsView) LocalAddr() net.Addr { return v.tc.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (v *tlsView) RemoteAddr() net.Addr { return v.tc.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines, as net.Conn.SetDeadline.
+func (v *tlsView) SetDeadline(t time.Time) error {
+	if v.idle.phase.Load() != phaseOff {
+		v.idle.mu.Lock()
+		defer v.idle.mu.Unlock()
+		v.idle.setPhase(phaseOff)
+		v.idle.readDeadline = t
+	}
+	return v.tc.SetDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline, as net.Conn.SetReadDeadline.
+func (v *tlsView) SetReadDeadline(t time.Time) error {
+	if v.idle.phase.Load() != phaseOff {
+		v.idle.mu.Lock()
+		defer v.idle.mu.Unlock()
+		v.idle.noteReadDeadline(t)
+	}
+	return v.tc.SetReadDeadline(t)
+}
+
+// SetWriteDeadline sets the write deadline, as net.Conn.SetWriteDeadline.
+func (v *tlsView) SetWriteDeadline(t time.Time) error {
+	v.idle.interrupt()
+	return v.tc.SetWriteDeadline(t)
+}
+
+// onViewState is the server's ConnState hook for a view: the user's hook
+// sees the *tls.Conn, and as for a kept *Conn (onState) neither the
+// StateClosed of a park nor the StateNew of its wake-up.
+func (h *serverHooks) onViewState(v *tlsView, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		v.hooks = h
+		if v.c.wait.Load().newPending.CompareAndSwap(true, false) {
+			return
+		}
+	case http.StateClosed:
+		if v.c.hub.completeKeptPark(v.c) {
+			return
+		}
+	}
+	if h.connState != nil {
+		h.connState(v.tc, state)
+	}
+	v.idle.onState(state)
+}
