@@ -283,8 +283,14 @@ func (w *waitState) closing() {
 	w.leaveSet()
 }
 
-// leaveSet stops counting as a user of the shared pollset.
+// leaveSet leaves the pollset the Conn was registered on: the kernel
+// registration a kept park left there goes, and it stops counting as a
+// user of the shared pollset.
 func (w *waitState) leaveSet() {
+	if w.registered {
+		w.lot.forget(w.fd)
+		w.registered = false
+	}
 	if w.shared {
 		releaseSharedPollset()
 	}
