@@ -127,7 +127,7 @@ const probeCertFile = "\x00pollnet: HTTP/2 setup probe"
 // server), and returns the error ServeTLS would return for it. net/http
 // exports no other way to run that setup: ServeTLS runs it first, then
 // loads the key pair, so a key pair that cannot load stops it right there,
-// before it serves anything or calls a hook. TestServeServerTLSSetsUpHTTP2
+// before it serves anything or calls a hook. TestServeTLSALPNLikeStd
 // notices if a Go release changes that order.
 func setupHTTP2(srv *http.Server) error {
 	err := srv.ServeTLS(nil, probeCertFile, "")

@@ -143,15 +143,15 @@ func TestServeTLSSlowlorisDelaysNoOne(t *testing.T) {
 
 func TestTLSHandshakeTimeout(t *testing.T) {
 	for _, tc := range []struct {
-		srv  http.Server
+		srv  *http.Server
 		want time.Duration
 	}{
-		{http.Server{}, DefaultTLSHandshakeTimeout},
-		{http.Server{ReadTimeout: 3 * time.Second}, 3 * time.Second},
-		{http.Server{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: time.Second}, time.Second},
-		{http.Server{ReadHeaderTimeout: -1, WriteTimeout: 4 * time.Second}, 4 * time.Second},
+		{&http.Server{}, DefaultTLSHandshakeTimeout},
+		{&http.Server{ReadTimeout: 3 * time.Second}, 3 * time.Second},
+		{&http.Server{ReadHeaderTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: time.Second}, time.Second},
+		{&http.Server{ReadHeaderTimeout: -1, WriteTimeout: 4 * time.Second}, 4 * time.Second},
 	} {
-		if got := tlsHandshakeTimeout(&tc.srv); got != tc.want {
+		if got := tlsHandshakeTimeout(tc.srv); got != tc.want {
 			t.Errorf("ReadHeaderTimeout %v ReadTimeout %v WriteTimeout %v: %v, want %v",
 				tc.srv.ReadHeaderTimeout, tc.srv.ReadTimeout, tc.srv.WriteTimeout, got, tc.want)
 		}
