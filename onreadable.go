@@ -60,9 +60,8 @@ func OnReadable(c net.Conn, fn func()) error {
 }
 
 var (
-	errAlreadyWaiting = errors.New("pollnet: OnReadable called on a connection that is already waiting")
-	errNilFunc        = errors.New("pollnet: OnReadable needs a function")
-	errNoRawConn      = errors.New("pollnet: OnReadable needs a connection that implements syscall.Conn")
+	errNilFunc   = errors.New("pollnet: OnReadable needs a function")
+	errNoRawConn = errors.New("pollnet: OnReadable needs a connection that implements syscall.Conn")
 )
 
 // waitWithGoroutine is OnReadable for connections not on pollnet's pollers:

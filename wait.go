@@ -4,6 +4,7 @@ package pollnet
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,8 @@ const (
 	modeParked
 	modeParkPending // kept park begun at Close, registered at the StateClosed hook
 )
+
+var errAlreadyWaiting = errors.New("pollnet: OnReadable called on a connection that is already waiting")
 
 // onReadablePolled is OnReadable for connections on pollnet's pollers.
 func onReadablePolled(nc net.Conn, fn func()) (handled bool, err error) {
