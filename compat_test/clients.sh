@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v curl >/dev/null || ! command -v wrk >/dev/null || ! command -v h2load >/dev/null; then
-	apt-get update -qq && apt-get install -y -qq curl wrk nghttp2-client >/dev/null
+if ! command -v curl >/dev/null || ! command -v wrk >/dev/null || ! command -v h2load >/dev/null || ! command -v openssl >/dev/null; then
+	apt-get update -qq && apt-get install -y -qq curl wrk nghttp2-client openssl >/dev/null
 fi
 
 work=$(mktemp -d)
@@ -142,7 +142,34 @@ h2load_check() {
 	fi
 }
 
+# openssl_session FLAGS LETTER: one TLS connection through openssl s_client:
+# a request, an idle pause (the connection hibernates), s_client's command
+# LETTER (K: a TLS 1.3 KeyUpdate asking for the server's; R: a TLS 1.2
+# renegotiation), two more requests after pauses. Prints the number of
+# responses and the alert s_client reports, if any.
+openssl_session() {
+	local flags=$1 letter=$2 req='GET /hello HTTP/1.1\nHost: x\n\n'
+	{
+		sleep 2 # s_client checks for its command letters per read of stdin: no request may wait unread
+		# shellcheck disable=SC2059
+		printf "$req"
+		sleep 0.5
+		printf '%s\n' "$letter"
+		sleep 0.5
+		# shellcheck disable=SC2059
+		printf "$req"
+		sleep 0.5
+		printf 'GET /hello HTTP/1.1\nHost: x\nConnection: close\n\n'
+		sleep 1
+	} | {
+		# shellcheck disable=SC2086
+		timeout 20 openssl s_client -connect "$TLS" $flags -crlf >"$work/ossl.out" 2>&1 || true
+	}
+	echo "$(grep -o '200 OK' "$work/ossl.out" | wc -l) responses, $(grep -o 'alert [a-z ]*' "$work/ossl.out" | head -1)"
+}
+
 stats() { curl -sS "http://$PLAIN/stats"; }
+tlsstats() { curl -sS "http://$PLAIN/tlsstats"; }
 json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 run_suite() {
@@ -154,12 +181,18 @@ run_suite() {
 	curl_reuse "$name http/1.1 over TLS" "-k --http1.1" "https://$TLS" "1.1"
 	curl_continue "$name http/1.1" "--http1.1" "http://$PLAIN"
 	curl_continue "$name h2 over TLS" "-k --http2" "https://$TLS"
+	curl_continue "$name http/1.1 over TLS" "-k --http1.1" "https://$TLS"
+	check "$name TLS 1.3 KeyUpdate after an idle pause" "3 responses, " "$(openssl_session -tls1_3 K)"
+	renegotiation[$name]=$(openssl_session -tls1_2 R)
 	wrk_check "$name /hello" "http://$PLAIN/hello" 5 50
 	wrk_check "$name /big" "http://$PLAIN/big" 1048576 8
 	h2load_check "$name h2c" "" "http://$PLAIN/hello" 2000 5
 	h2load_check "$name h2 over TLS" "" "https://$TLS/hello" 2000 5
 	h2load_check "$name http/1.1" "--h1" "http://$PLAIN/hello" 2000 5
+	wrk_check "$name https /hello" "https://$TLS/hello" 5 50
+	h2load_check "$name http/1.1 over TLS" "--h1" "https://$TLS/hello" 2000 5
 }
+declare -A renegotiation
 
 start pollnet
 echo "== pollnet (hibernation on, IdleGrace 50ms): plain $PLAIN, tls $TLS"
@@ -175,10 +208,23 @@ if [[ "${parks:-0}" -ge 3 && "${wakes:-0}" -ge 3 ]]; then
 else
 	fail "pollnet: want Parks and Wakes >= 3, stats $s"
 fi
+s=$(tlsstats)
+echo "pollnet tls listener stats: $s"
+parks=$(json_field Parks <<<"$s")
+wakes=$(json_field Wakes <<<"$s")
+# curl_reuse and curl_continue over http/1.1 over TLS, and the openssl
+# sessions, park and wake their connections between requests.
+if [[ "${parks:-0}" -ge 5 && "${wakes:-0}" -ge 5 ]]; then
+	pass "pollnet: idle HTTPS/1.1 connections hibernated and woke (Parks $parks, Wakes $wakes)"
+else
+	fail "pollnet: want TLS Parks and Wakes >= 5, stats $s"
+fi
 
 start std -std
 echo "== std: plain $PLAIN, tls $TLS"
 run_suite std
+
+check "TLS 1.2 renegotiation refused as std refuses it (${renegotiation[std]})" "${renegotiation[std]}" "${renegotiation[pollnet]}"
 
 echo "clients: $passes passed, $fails failed"
 [[ $fails == 0 ]]

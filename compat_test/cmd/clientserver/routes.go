@@ -20,13 +20,15 @@ const (
 // bigBody is bigLine+"\n" repeated, cut at bigSize bytes.
 var bigBody = bytes.Repeat([]byte(bigLine+"\n"), bigSize/(len(bigLine)+1)+1)[:bigSize]
 
-func routes(stats func() any) http.Handler {
+func routes(stats, tlsStats func() any) http.Handler {
 	mux := http.NewServeMux()
 	compat.AddRoutes(mux, bigBody)
-	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(stats())
-	})
+	for path, stats := range map[string]func() any{"/stats": stats, "/tlsstats": tlsStats} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(stats())
+		})
+	}
 	return mux
 }
 
