@@ -128,7 +128,7 @@ func TestServeTLSSlowlorisDelaysNoOne(t *testing.T) {
 		resp.Body.Close()
 		client.CloseIdleConnections() // a new connection, a new handshake, each time
 	}
-	if st := ts.pl.Stats(); st.Accepted != 220 || st.Open < 200 {
+	if st := ts.pl.Stats(); st.Open < 200 {
 		t.Fatalf("stats %+v: the slow clients should still be connected", st)
 	}
 	for _, c := range slow {
@@ -136,8 +136,14 @@ func TestServeTLSSlowlorisDelaysNoOne(t *testing.T) {
 	}
 	waitStats(t, ts.pl, "every socket closed", func(s Stats) bool { return s.Open == 0 })
 	base.check(t)
-	if n := len(ts.log.lines("TLS handshake error")); n != 200 {
-		t.Fatalf("%d handshake errors logged, want 200 (EOF and unexpected EOF)", n)
+	// Each slow client's handshake error is logged (EOF, unexpected EOF);
+	// the HTTP client may add some of its own (a connection it dialed and
+	// closed unused).
+	logged := ts.log.String()
+	for _, c := range slow {
+		if !strings.Contains(logged, "TLS handshake error from "+c.LocalAddr().String()+": ") {
+			t.Fatalf("no handshake error logged for %s:\n%s", c.LocalAddr(), logged)
+		}
 	}
 }
 
