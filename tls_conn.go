@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +41,12 @@ type tlsView struct {
 	http1 bool         // served as a view; false: handed out as tc
 	hooks *serverHooks // the server's hooks, set at the first StateNew
 	idle  idleState    // the hibernation rule, on the plaintext
+
+	// What waitReadable found held by crypto/tls, for the next Reads.
+	held    atomic.Bool // len(pending) > 0
+	readMu  sync.Mutex
+	pending []byte
+	rdl     time.Time // the caller's read deadline, restored after a probe
 }
 
 // newTLSView makes the view of a connection whose handshake is done and
@@ -74,7 +82,7 @@ func (v *tlsView) handOut() net.Conn {
 		return v.tc
 	}
 	v.idle.woke()
-	v.tc.SetReadDeadline(time.Time{})
+	v.SetReadDeadline(time.Time{})
 	return v
 }
 
@@ -89,12 +97,48 @@ func (v *tlsView) closeKept() {
 	}()
 }
 
-// tlsConn returns the *tls.Conn under the view (OnReadable waits on it).
-func (v *tlsView) tlsConn() *tls.Conn { return v.tc }
+// waitReadable is OnReadable for a view (a hijacked connection). crypto/tls
+// may hold plaintext or whole records it read ahead, which never make the
+// socket readable: a read with a deadline in the past takes them first (it
+// returns a timeout, touching no socket, when there are none); then fn runs
+// at once, else the *Conn waits on the socket.
+func (v *tlsView) waitReadable(fn func()) error {
+	v.readMu.Lock()
+	var buf [512]byte
+	v.tc.SetReadDeadline(aLongTimeAgo)
+	n, err := v.tc.Read(buf[:])
+	v.tc.SetReadDeadline(v.rdl)
+	v.pending = append(v.pending, buf[:n]...)
+	v.held.Store(len(v.pending) > 0)
+	v.readMu.Unlock()
+	if n > 0 || err != nil && !isTimeout(err) { // data, or an error the next Read gets again
+		go fn()
+		return nil
+	}
+	return v.c.onReadable(fn)
+}
+
+// readHeld reads what waitReadable took from crypto/tls.
+func (v *tlsView) readHeld(p []byte) int {
+	v.readMu.Lock()
+	defer v.readMu.Unlock()
+	n := copy(p, v.pending)
+	v.pending = v.pending[n:]
+	if len(v.pending) == 0 {
+		v.pending = nil
+		v.held.Store(false)
+	}
+	return n
+}
 
 // Read reads plaintext, as tls.Conn.Read. At idle it runs the hibernation
 // rule, which may end it with the parking io.EOF.
 func (v *tlsView) Read(p []byte) (int, error) {
+	if v.held.Load() && len(p) > 0 {
+		if n := v.readHeld(p); n > 0 {
+			return n, nil
+		}
+	}
 	if v.idle.phase.Load() != phaseOff {
 		if n, done, err := v.idleRead(p); done {
 			return n, err
@@ -173,6 +217,7 @@ func (v *tlsView) RemoteAddr() net.Addr { return v.tc.RemoteAddr() }
 
 // SetDeadline sets the read and write deadlines, as net.Conn.SetDeadline.
 func (v *tlsView) SetDeadline(t time.Time) error {
+	v.noteReadDeadline(t)
 	if v.idle.phase.Load() != phaseOff {
 		v.idle.mu.Lock()
 		defer v.idle.mu.Unlock()
@@ -184,6 +229,7 @@ func (v *tlsView) SetDeadline(t time.Time) error {
 
 // SetReadDeadline sets the read deadline, as net.Conn.SetReadDeadline.
 func (v *tlsView) SetReadDeadline(t time.Time) error {
+	v.noteReadDeadline(t)
 	if v.idle.phase.Load() != phaseOff {
 		v.idle.mu.Lock()
 		defer v.idle.mu.Unlock()
@@ -217,4 +263,11 @@ func (h *serverHooks) onViewState(v *tlsView, state http.ConnState) {
 		h.connState(v.tc, state)
 	}
 	v.idle.onState(state)
+}
+
+// noteReadDeadline keeps the caller's read deadline for waitReadable.
+func (v *tlsView) noteReadDeadline(t time.Time) {
+	v.readMu.Lock()
+	v.rdl = t
+	v.readMu.Unlock()
 }

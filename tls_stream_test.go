@@ -269,6 +269,68 @@ func TestServeTLSHijackOnReadable(t *testing.T) {
 	}
 }
 
+// OnReadable on a hijacked view runs fn at once when crypto/tls already
+// holds data the socket no longer shows: decrypted bytes a short Read left,
+// or whole records it read ahead.
+func TestServeTLSOnReadableHeldData(t *testing.T) {
+	hijacked := make(chan net.Conn, 1)
+	mux := tlsMux()
+	mux.HandleFunc("/upgrade", func(w http.ResponseWriter, r *http.Request) {
+		c, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		rw.Flush()
+		hijacked <- c
+	})
+	ts := startTLS(t, false, mux, nil)
+	c := tlsRaw(t, ts)
+	c.write(getRequest("/upgrade"))
+	c.response("GET")
+	s := <-hijacked
+	defer s.Close()
+	read := func(n int) string {
+		buf := make([]byte, n)
+		m, err := s.Read(buf)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return string(buf[:m])
+	}
+	// One record "ab", read one byte at a time.
+	c.write("ab")
+	if got := read(1); got != "a" {
+		t.Fatalf("read %q", got)
+	}
+	mustRun(t, onReadableChan(t, s), "b held decrypted by crypto/tls")
+	if got := read(10); got != "b" {
+		t.Fatalf("read %q, want b", got)
+	}
+	// Two records that arrive together: the first Read takes both from the
+	// socket (when they came together) and returns the first.
+	c.write("c")
+	c.write("d")
+	time.Sleep(hibPause)
+	if got := read(10); got != "c" && got != "cd" {
+		t.Fatalf("read %q", got)
+	} else if got == "c" {
+		mustRun(t, onReadableChan(t, s), "a record held by crypto/tls")
+		if got := read(10); got != "d" {
+			t.Fatalf("read %q, want d", got)
+		}
+	}
+	// Nothing held: the wait is on the socket.
+	ran := onReadableChan(t, s)
+	mustNotRun(t, ran, "with nothing to read")
+	c.write("e")
+	mustRun(t, ran, "new data")
+	if got := read(10); got != "e" {
+		t.Fatalf("read %q, want e", got)
+	}
+}
+
 // Many HTTPS connections parking and waking together: every request is
 // answered on its own connection, and all resources come back.
 func TestServeTLSManyConnsNoLeak(t *testing.T) {
