@@ -14,16 +14,7 @@ import (
 func TestKeptConnWokenThenOnReadable(t *testing.T) {
 	hijacked := make(chan net.Conn, 1)
 	mux := hibMux()
-	mux.HandleFunc("/hijack", func(w http.ResponseWriter, r *http.Request) {
-		c, rw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
-		rw.Flush()
-		hijacked <- c
-	})
+	mux.HandleFunc("/hijack", upgradeHandler(t, hijacked))
 	ln, _ := serveTest(t, hibConfig(), mux, func(srv *http.Server) {
 		srv.ConnState = func(net.Conn, http.ConnState) {} // hooks: parks keep the Conn
 	})

@@ -116,3 +116,18 @@ func (ts *tlsServer) dialTLS(t *testing.T, adjust func(*tls.Config)) *tls.Conn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// upgradeHandler hijacks the connection, answers 101 Switching Protocols and
+// sends the hijacked net.Conn on conns.
+func upgradeHandler(t *testing.T, conns chan<- net.Conn) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+		rw.Flush()
+		conns <- c
+	}
+}

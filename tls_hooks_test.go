@@ -103,15 +103,7 @@ func compareTLSHooks(t *testing.T, configure func(*http.Server), wantStates int,
 		contexts = append(contexts, n)
 		requests = append(requests, reqs)
 	}
-	if !slices.Equal(traces[0], traces[1]) {
-		t.Fatalf("ConnState differs:\nstd:     %q\npollnet: %q", traces[0], traces[1])
-	}
-	if len(traces[0]) != wantStates {
-		t.Fatalf("std's hook saw %d states, the test expects %d: %q", len(traces[0]), wantStates, traces[0])
-	}
-	if contexts[0] != contexts[1] {
-		t.Fatalf("ConnContext ran %d times on std, %d on pollnet", contexts[0], contexts[1])
-	}
+	sameHooks(t, traces, contexts, wantStates)
 	if !slices.Equal(requests[0], requests[1]) {
 		t.Fatalf("handlers saw different requests:\nstd:     %q\npollnet: %q", requests[0], requests[1])
 	}

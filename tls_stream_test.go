@@ -225,16 +225,7 @@ func TestServeTLS12Hibernates(t *testing.T) {
 func TestServeTLSHijackOnReadable(t *testing.T) {
 	hijacked := make(chan net.Conn, 1)
 	mux := tlsMux()
-	mux.HandleFunc("/upgrade", func(w http.ResponseWriter, r *http.Request) {
-		c, rw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
-		rw.Flush()
-		hijacked <- c
-	})
+	mux.HandleFunc("/upgrade", upgradeHandler(t, hijacked))
 	ts := startTLS(t, false, mux, nil)
 	c := tlsRaw(t, ts)
 	c.get("/")
@@ -275,16 +266,7 @@ func TestServeTLSHijackOnReadable(t *testing.T) {
 func TestServeTLSOnReadableHeldData(t *testing.T) {
 	hijacked := make(chan net.Conn, 1)
 	mux := tlsMux()
-	mux.HandleFunc("/upgrade", func(w http.ResponseWriter, r *http.Request) {
-		c, rw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
-		rw.Flush()
-		hijacked <- c
-	})
+	mux.HandleFunc("/upgrade", upgradeHandler(t, hijacked))
 	ts := startTLS(t, false, mux, nil)
 	c := tlsRaw(t, ts)
 	c.write(getRequest("/upgrade"))

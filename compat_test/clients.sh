@@ -168,8 +168,6 @@ openssl_session() {
 	echo "$(grep -o '200 OK' "$work/ossl.out" | wc -l) responses, $(grep -o 'alert [a-z ]*' "$work/ossl.out" | head -1)"
 }
 
-stats() { curl -sS "http://$PLAIN/stats"; }
-tlsstats() { curl -sS "http://$PLAIN/tlsstats"; }
 json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 run_suite() {
@@ -194,31 +192,29 @@ run_suite() {
 }
 declare -A renegotiation
 
+# hibernated WHAT PATH MIN: the listener whose stats PATH serves parked and
+# woke connections at least MIN times.
+hibernated() {
+	local s parks wakes
+	s=$(curl -sS "http://$PLAIN/$2")
+	echo "pollnet $1 listener stats: $s"
+	parks=$(json_field Parks <<<"$s")
+	wakes=$(json_field Wakes <<<"$s")
+	if [[ "${parks:-0}" -ge $3 && "${wakes:-0}" -ge $3 ]]; then
+		pass "pollnet: idle $1 connections hibernated and woke (Parks $parks, Wakes $wakes)"
+	else
+		fail "pollnet: want $1 Parks and Wakes >= $3, stats $s"
+	fi
+}
+
 start pollnet
 echo "== pollnet (hibernation on, IdleGrace 50ms): plain $PLAIN, tls $TLS"
 run_suite pollnet
-s=$(stats)
-echo "pollnet plain listener stats: $s"
-parks=$(json_field Parks <<<"$s")
-wakes=$(json_field Wakes <<<"$s")
 # curl_reuse over http/1.1 and curl_continue park and wake the connection
 # between requests: at least 2 + 1 wakes.
-if [[ "${parks:-0}" -ge 3 && "${wakes:-0}" -ge 3 ]]; then
-	pass "pollnet: idle connections hibernated and woke (Parks $parks, Wakes $wakes)"
-else
-	fail "pollnet: want Parks and Wakes >= 3, stats $s"
-fi
-s=$(tlsstats)
-echo "pollnet tls listener stats: $s"
-parks=$(json_field Parks <<<"$s")
-wakes=$(json_field Wakes <<<"$s")
-# curl_reuse and curl_continue over http/1.1 over TLS, and the openssl
-# sessions, park and wake their connections between requests.
-if [[ "${parks:-0}" -ge 5 && "${wakes:-0}" -ge 5 ]]; then
-	pass "pollnet: idle HTTPS/1.1 connections hibernated and woke (Parks $parks, Wakes $wakes)"
-else
-	fail "pollnet: want TLS Parks and Wakes >= 5, stats $s"
-fi
+hibernated plain stats 3
+# The same over TLS, and the openssl sessions.
+hibernated TLS tlsstats 5
 
 start std -std
 echo "== std: plain $PLAIN, tls $TLS"

@@ -248,22 +248,7 @@ func measure(kind string, n, run int, heapDir string, settle time.Duration, memR
 	st0 := stats(admin, true)
 
 	conns := make([]*clientConn, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				conns[i] = dial(addr, i)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel(n, func(i int) { conns[i] = dial(addr, i) })
 	for i, c := range conns {
 		if c == nil {
 			return r, fmt.Errorf("connection %d failed", i)
@@ -283,29 +268,33 @@ func measure(kind string, n, run int, heapDir string, settle time.Duration, memR
 	r.goroutines, r.parked = st.Goroutines, st.Parked
 
 	// The second request, on every connection's TLS session.
-	next.Store(0)
 	var ok, bad atomic.Int64
+	parallel(n, func(i int) {
+		if conns[i].get() == nil {
+			ok.Add(1)
+		} else {
+			bad.Add(1)
+		}
+		conns[i].Close()
+	})
+	r.answered, r.failed = int(ok.Load()), int(bad.Load())
+	return r, nil
+}
+
+// parallel runs fn(0) ... fn(n-1) on 32 goroutines.
+func parallel(n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
 	for range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if conns[i].get() == nil {
-					ok.Add(1)
-				} else {
-					bad.Add(1)
-				}
-				conns[i].Close()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
 			}
 		}()
 	}
 	wg.Wait()
-	r.answered, r.failed = int(ok.Load()), int(bad.Load())
-	return r, nil
 }
 
 // clientConn is one idle HTTPS/1.1 keep-alive connection.
