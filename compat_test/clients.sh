@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v curl >/dev/null || ! command -v wrk >/dev/null || ! command -v h2load >/dev/null || ! command -v openssl >/dev/null; then
-	apt-get update -qq && apt-get install -y -qq curl wrk nghttp2-client openssl >/dev/null
+if ! command -v curl >/dev/null || ! command -v wrk >/dev/null || ! command -v h2load >/dev/null ||
+	! command -v openssl >/dev/null || ! command -v chromium >/dev/null; then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wrk nghttp2-client openssl chromium >/dev/null
 fi
 
 work=$(mktemp -d)
@@ -182,6 +183,7 @@ run_suite() {
 	curl_continue "$name http/1.1 over TLS" "-k --http1.1" "https://$TLS"
 	check "$name TLS 1.3 KeyUpdate after an idle pause" "3 responses, " "$(openssl_session -tls1_3 K)"
 	renegotiation[$name]=$(openssl_session -tls1_2 R)
+	browser "$name"
 	wrk_check "$name /hello" "http://$PLAIN/hello" 5 50
 	wrk_check "$name /big" "http://$PLAIN/big" 1048576 8
 	h2load_check "$name h2c" "" "http://$PLAIN/hello" 2000 5
@@ -191,6 +193,17 @@ run_suite() {
 	h2load_check "$name http/1.1 over TLS" "--h1" "https://$TLS/hello" 2000 5
 }
 declare -A renegotiation
+
+# browser NAME: headless Chromium loads /page over HTTPS/1.1; the page's
+# script fetches /hello three times with 300 ms pauses (the connection
+# hibernates between them, on pollnet) and writes what it got.
+browser() {
+	local got
+	got=$(timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-http2 --ignore-certificate-errors \
+		--user-data-dir="$work/chromium" --dump-dom "https://$TLS/page" 2>"$work/chromium.log" |
+		grep -o 'fetched: [0-9][^<]*' || true)
+	check "$1 Chromium over HTTPS/1.1, fetches with idle pauses" "fetched: 200 hello, 200 hello, 200 hello" "$got"
+}
 
 # hibernated WHAT PATH MIN: the listener whose stats PATH serves parked and
 # woke connections at least MIN times.
@@ -213,8 +226,8 @@ run_suite pollnet
 # curl_reuse over http/1.1 and curl_continue park and wake the connection
 # between requests: at least 2 + 1 wakes.
 hibernated plain stats 3
-# The same over TLS, and the openssl sessions.
-hibernated TLS tlsstats 5
+# The same over TLS, the openssl sessions and the browser's fetches.
+hibernated TLS tlsstats 7
 
 start std -std
 echo "== std: plain $PLAIN, tls $TLS"
