@@ -109,9 +109,10 @@ func (v *tlsView) waitReadable(fn func()) error {
 	n, err := v.tc.Read(buf[:])
 	v.tc.SetReadDeadline(v.rdl)
 	v.pending = append(v.pending, buf[:n]...)
-	v.held.Store(len(v.pending) > 0)
+	held := len(v.pending) > 0
+	v.held.Store(held)
 	v.readMu.Unlock()
-	if n > 0 || err != nil && !isTimeout(err) { // data, or an error the next Read gets again
+	if held || err != nil && !isTimeout(err) { // data, or an error the next Read gets again
 		go fn()
 		return nil
 	}
