@@ -28,15 +28,14 @@ import (
 // Hibernate, gives its runtime poller registration back: its socket waits on
 // a pollnet poller instead (see socket.go). Calls keep working meanwhile.
 type Conn struct {
-	sock    socket
-	wmu     sync.Mutex // one Write at a time, whole, as std's fd write lock
-	network string     // "tcp", "tcp4", "tcp6" or "unix": std's OpError.Net
-	laddr   net.Addr
-	raddr   net.Addr
-	hub     *hub                      // the accepting listener's hub; nil for dialed conns
-	idle    idleState                 // hibernation rule (hibernate.go); inert without a hub
-	srv     *serverHooks              // the user's hooks, when hibernation keeps this Conn (serve.go)
-	wait    atomic.Pointer[waitState] // set by the first OnReadable or kept park (wait.go)
+	sock  socket
+	wmu   sync.Mutex // one Write at a time, whole, as std's fd write lock
+	kind  netKind    // tcp, tcp4, tcp6 or unix: std's OpError.Net
+	laddr net.Addr
+	raddr net.Addr
+	hub   *hub                      // the accepting listener's hub; nil for dialed conns
+	idle  idleState                 // hibernation rule (hibernate.go); inert without a hub
+	wait  atomic.Pointer[waitState] // made by the first wait, park or hook that needs it (wait.go)
 }
 
 // newConn wraps a connected non-blocking socket, attached to the runtime
@@ -47,12 +46,23 @@ func newConn(fd int, network string, laddr, raddr net.Addr, h *hub) (*Conn, erro
 		syscall.Close(fd)
 		return nil, syscall.EBADF
 	}
-	c := &Conn{network: network, laddr: laddr, raddr: raddr, hub: h}
+	c := &Conn{kind: netKindOf(network), laddr: laddr, raddr: raddr, hub: h}
 	c.sock.init(fd, f)
 	if h == nil || !h.hibernates() {
 		c.idle.proto.Store(protoOther)
 	}
 	return c, nil
+}
+
+// newDetachedConn wraps a connected non-blocking socket without attaching
+// it: it enters the runtime poller only if a call must wait (socket.go).
+func newDetachedConn(fd int, network string, laddr, raddr net.Addr, h *hub) *Conn {
+	c := &Conn{kind: netKindOf(network), laddr: laddr, raddr: raddr, hub: h}
+	c.sock.init(fd, nil)
+	if !h.hibernates() {
+		c.idle.proto.Store(protoOther)
+	}
+	return c
 }
 
 func (c *Conn) opError(op string, err error) error {
@@ -61,7 +71,7 @@ func (c *Conn) opError(op string, err error) error {
 		// closed", "use of closed file"); std net reports net.ErrClosed.
 		err = net.ErrClosed
 	}
-	return opError(op, c.network, c.laddr, c.raddr, err)
+	return opError(op, c.kind.String(), c.laddr, c.raddr, err)
 }
 
 // put ends a call, and runs a detach that waited for it.
@@ -90,16 +100,97 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 func (c *Conn) read(p []byte) (int, error) {
-	f := c.sock.file.Load()
-	if f == nil {
-		if n, err, done := c.readDetached(p); done {
-			return n, err
-		}
-		if f = c.attach(); f == nil {
-			return 0, net.ErrClosed
+	if w := c.wait.Load(); w != nil {
+		// Bytes given back by Unhijack come first, whatever the home.
+		if n := w.takePrefix(p); n > 0 {
+			return n, nil
 		}
 	}
-	return f.Read(p)
+	for {
+		f := c.sock.file.Load()
+		if f != nil {
+			return f.Read(p)
+		}
+		n, err, done := c.readDetached(p)
+		if done {
+			return n, err
+		}
+		waited, err := c.waitDetached()
+		if err != nil {
+			return 0, err
+		}
+		if !waited {
+			if f = c.attach(); f == nil {
+				return 0, net.ErrClosed
+			}
+			return f.Read(p)
+		}
+	}
+}
+
+// waitDetached waits, for a Read that found nothing on a detached Conn, on
+// the hub's poller: a detached Conn is presumed idle (net/http's background
+// read of a request in progress waits here, until the handler's end aborts
+// it with a deadline), and attaching it to the runtime poller would cost two
+// system calls now and three when it parks again. When data comes the Conn
+// is busy: the caller then attaches it. waited is false when the Conn cannot
+// wait there (not accepted, waiting in OnReadable, or a Read waits already):
+// the caller attaches at once. The caller holds a call (get), which is
+// released while waiting so that a transition never waits for this Read.
+func (c *Conn) waitDetached() (waited bool, err error) {
+	if c.hub == nil || c.hub.closed.Load() {
+		return false, nil
+	}
+	if passed(c.sock.rdl.Load()) {
+		return true, os.ErrDeadlineExceeded
+	}
+	w := c.waitState()
+	ch := c.idle.beginWait()
+	defer c.idle.endWait()
+	w.mu.Lock()
+	if c.sock.closed() {
+		w.mu.Unlock()
+		return true, net.ErrClosed
+	}
+	if w.mode != modeNone || w.closed || w.set != nil && w.set != c.hub.set {
+		w.mu.Unlock()
+		return false, nil
+	}
+	w.set = c.hub.set
+	w.fired = false
+	w.setMode(modeReadWait)
+	if err := w.armLocked(); err != nil {
+		w.setMode(modeNone)
+		w.mu.Unlock()
+		return false, nil
+	}
+	w.mu.Unlock()
+
+	c.sock.release()
+	<-ch
+	if !c.sock.get() {
+		c.sock.state.Add(1) // the caller's put balances it
+		w.mu.Lock()
+		w.disarmLocked()
+		w.setMode(modeNone)
+		w.mu.Unlock()
+		return true, net.ErrClosed
+	}
+	w.mu.Lock()
+	fired, why := w.fired, w.firedWhy
+	if !fired {
+		w.disarmLocked()
+	}
+	w.fired = false
+	w.setMode(modeNone)
+	w.mu.Unlock()
+	switch {
+	case fired && why == readyDeadline:
+		return true, os.ErrDeadlineExceeded
+	case fired: // data, end of stream or an error: a busy connection
+		c.sock.attach()
+	}
+	return true, nil
 }
 
 // attach attaches a detached socket for a call that must wait. A Conn that
@@ -118,9 +209,6 @@ func (c *Conn) attach() *os.File {
 // OnReadable: the program reads on its own.
 func (c *Conn) readDetached(p []byte) (n int, err error, done bool) {
 	if w := c.wait.Load(); w != nil {
-		if n := w.takePrefix(p); n > 0 {
-			return n, nil, true
-		}
 		w.cancel()
 	}
 	if len(p) == 0 {
@@ -211,18 +299,20 @@ func passed(deadline int64) bool {
 // not run. Closing a hibernating connection's old Conn (net/http's
 // closeIdleConns does) is harmless.
 func (c *Conn) Close() error {
-	if park, deadline := c.idle.takeParkPending(); park {
-		return c.park(deadline)
+	if c.idle.takeParkPending() {
+		return c.park(c.sock.rdl.Load()) // the idle deadline net/http set
 	}
 	return c.opError("close", c.close())
 }
 
-// close ends any wait and closes the socket for good.
+// close closes the socket for good, then ends any wait. In that order: a
+// wait that starts concurrently checks the socket under the wait's lock,
+// so it either sees it closed or is ended by closing.
 func (c *Conn) close() error {
+	first, err := c.sock.close()
 	if w := c.wait.Load(); w != nil {
 		w.closing()
 	}
-	first, err := c.sock.close()
 	if !first {
 		return net.ErrClosed
 	}
@@ -244,7 +334,6 @@ func (c *Conn) SetDeadline(t time.Time) error {
 		c.idle.mu.Lock()
 		defer c.idle.mu.Unlock()
 		c.idle.setPhase(phaseOff)
-		c.idle.readDeadline = t
 	}
 	return c.setDeadline(t, true, true)
 }
@@ -255,7 +344,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.idle.phase.Load() != phaseOff {
 		c.idle.mu.Lock()
 		defer c.idle.mu.Unlock()
-		c.idle.noteReadDeadline(t)
+		c.idle.noteReadDeadline()
 	}
 	return c.setDeadline(t, true, false)
 }

@@ -144,7 +144,7 @@ func (d *Dialer) connect(ctx context.Context, network, address string, fam int, 
 		}
 		setTCPOptions(fd, ka)
 	}
-	c := &Conn{network: network, laddr: toAddr(lsa), raddr: toAddr(rsa)}
+	c := &Conn{kind: netKindOf(network), laddr: toAddr(lsa), raddr: toAddr(rsa)}
 	c.sock.init(fd, f)
 	c.idle.proto.Store(protoOther)
 	return c, nil

@@ -402,7 +402,7 @@ func checkParkOutcome(t *testing.T, ln *Listener, c *Conn, client net.Conn, m *p
 		}
 	case m.parked:
 		// The client had half-closed: the parked socket is closed as gone.
-		relWaitStats(t, ln, "parked socket closed as peer gone", func(s Stats) bool { return s.PeerGone == 1 && s.Open == 0 })
+		waitStats(t, ln, "parked socket closed as peer gone", func(s Stats) bool { return s.PeerGone == 1 && s.Open == 0 })
 	case !m.closed:
 		// Read the rest through the same Conn: nothing may be missing.
 		if !m.clientClosed {

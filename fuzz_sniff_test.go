@@ -90,7 +90,7 @@ func FuzzSniffRequestLine(f *testing.F) {
 		if got := s.proto.Load(); got != want {
 			t.Fatalf("sniff of %q split by %v = %d, reference %d", data, splits, got, want)
 		}
-		if s.headLen > len(s.head) {
+		if int(s.headLen) > len(s.head) {
 			t.Fatalf("headLen %d past the head buffer", s.headLen)
 		}
 	})

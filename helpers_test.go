@@ -3,10 +3,12 @@
 package pollnet
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -26,6 +28,13 @@ func listenTest(t *testing.T, lc ListenConfig) *Listener {
 func serveTest(t *testing.T, lc ListenConfig, h http.Handler, configure func(*http.Server)) (*Listener, *http.Server) {
 	t.Helper()
 	ln := listenTest(t, lc)
+	return ln, serveOn(t, ln, h, configure)
+}
+
+// serveOn serves h with hibernation on ln (for handlers that need ln: make
+// it first, so that the handler's reads of it happen after).
+func serveOn(t *testing.T, ln *Listener, h http.Handler, configure func(*http.Server)) *http.Server {
+	t.Helper()
 	srv := &http.Server{Handler: h}
 	if configure != nil {
 		configure(srv)
@@ -34,36 +43,118 @@ func serveTest(t *testing.T, lc ListenConfig, h http.Handler, configure func(*ht
 	done := make(chan struct{})
 	go func() { srv.Serve(ln); close(done) }()
 	t.Cleanup(func() { srv.Close(); <-done })
-	return ln, srv
+	return srv
 }
 
-// waitFor polls cond until it holds or 10 s pass (a bound on waiting, not a
-// timing assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitBound bounds every wait of the tests: a bound on waiting for
+// something to happen, never a timing assertion.
+const waitBound = 20 * time.Second
+
+// waitFor polls cond until it holds; it fails the test after waitBound.
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitBound)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
-// openFDs counts this process's open file descriptors.
-func openFDs(t *testing.T) int {
+// waitStats waits until cond holds for ln's counters.
+func waitStats(t testing.TB, ln *Listener, what string, cond func(Stats) bool) {
 	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for !cond(ln.Stats()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; stats %+v", what, ln.Stats())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// waitParked waits until exactly n sockets are parked.
+func waitParked(t testing.TB, ln *Listener, n int64) {
+	t.Helper()
+	waitStats(t, ln, fmt.Sprintf("%d parked", n), func(s Stats) bool { return s.Parked == n })
+}
+
+// countFDs counts this process's open fds, or returns -1 where there is no
+// /proc/self/fd (the BSDs, macOS): fd checks are then left out, not the
+// whole test.
+func countFDs() int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Skip("no /proc/self/fd on this platform")
+		return -1
 	}
 	return len(ents)
 }
 
-// settleGoroutines waits until the goroutine count drops to at most want.
-func settleGoroutines(t *testing.T, want int) {
+// fdList describes this process's open fds, for leak reports.
+func fdList() string {
+	var sb strings.Builder
+	ents, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range ents {
+		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		fmt.Fprintf(&sb, "%s->%s ", e.Name(), target)
+	}
+	return sb.String()
+}
+
+// leakBaseline is the fd and goroutine count a test must return to.
+type leakBaseline struct {
+	fds, goroutines int
+}
+
+// takeBaseline warms up what the runtime opens once per process (the
+// netpoller) and then counts fds and goroutines.
+func takeBaseline(t testing.TB) leakBaseline {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	warm, err := Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.Dial("tcp", warm.Addr().String()); err == nil {
+		c.Close()
+	}
+	warm.Close()
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	settleGoroutines(t, runtime.NumGoroutine()) // let exiting goroutines go
+	runtime.GC()
+	return leakBaseline{fds: countFDs(), goroutines: runtime.NumGoroutine()}
+}
+
+// checkLeaks takes a baseline now and checks, when the test ends (after
+// every cleanup registered later, which run first), that fds and goroutines
+// came back to it. Call it first in a test.
+func checkLeaks(t *testing.T) {
+	t.Helper()
+	b := takeBaseline(t)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			b.check(t)
+		}
+	})
+}
+
+// check waits (bounded) until fds and goroutines are back to the baseline.
+func (b leakBaseline) check(t testing.TB) {
+	t.Helper()
+	settleGoroutines(t, b.goroutines)
+	deadline := time.Now().Add(waitBound)
+	for b.fds >= 0 && countFDs() > b.fds {
+		if time.Now().After(deadline) {
+			t.Fatalf("fd leak: %d open, baseline %d: %s", countFDs(), b.fds, fdList())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// settleGoroutines waits until the goroutine count drops to at most want.
+func settleGoroutines(t testing.TB, want int) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
 	for runtime.NumGoroutine() > want {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
@@ -72,5 +163,3 @@ func settleGoroutines(t *testing.T, want int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-var _ = net.ErrClosed

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,13 +72,61 @@ type idleState struct {
 	phase atomic.Int32 // read without mu on the hot path; written under mu
 	proto atomic.Int32 // written under mu
 
-	mu           sync.Mutex
-	readDeadline time.Time // the caller's read deadline, tracked while phase != off
-	head         [8]byte   // first bytes seen, until proto is decided
-	headLen      int
+	mu      sync.Mutex
+	head    [8]byte // first bytes seen, until proto is decided
+	headLen uint8
+	// fresh: the Conn was just woken from a park that lasted longer than
+	// the grace period. Its first idle read parks at once if no byte is
+	// there: it is not busy, and waiting out a grace would cost a timer.
+	fresh bool
+	// wake wakes a Read waiting on the hub's poller (graceDetached,
+	// Conn.waitDetached): data came, a deadline passed, or another call
+	// interrupted it. Set only during such a wait (beginWait).
+	wake atomic.Pointer[wakeSignal]
 }
 
-func (s *idleState) setPhase(p int32) { s.phase.Store(p) }
+// wakeSignal is a one-slot channel, pooled: an idle Conn holds none.
+type wakeSignal struct{ c chan struct{} }
+
+var wakeSignals = sync.Pool{New: func() any { return &wakeSignal{c: make(chan struct{}, 1)} }}
+
+// setPhase moves the rule; called with mu held. Leaving the grace phase for
+// any other reason than the Read's own wakes that Read.
+func (s *idleState) setPhase(p int32) {
+	if s.phase.Load() == phaseGrace && p != phaseGrace && p != phaseParkPending {
+		s.signal()
+	}
+	s.phase.Store(p)
+}
+
+// signal wakes a Read waiting on the hub's poller, if any. It takes no
+// lock: any goroutine, holding any lock, may call it. A signal that comes
+// as a wait ends may reach the next user of the pooled channel: waits
+// treat a wake-up as a hint and check what happened.
+func (s *idleState) signal() {
+	if w := s.wake.Load(); w != nil {
+		select {
+		case w.c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// beginWait gives the Conn a wake channel for one wait; endWait returns it.
+func (s *idleState) beginWait() chan struct{} {
+	w := wakeSignals.Get().(*wakeSignal)
+	s.wake.Store(w)
+	return w.c
+}
+
+func (s *idleState) endWait() {
+	w := s.wake.Swap(nil)
+	select {
+	case <-w.c:
+	default:
+	}
+	wakeSignals.Put(w)
+}
 
 // interrupt cancels any hibernation in progress: the caller made a call that
 // the rule does not allow at idle.
@@ -89,10 +138,12 @@ func (s *idleState) interrupt() {
 	}
 }
 
-// woke resets the rule of a kept Conn handed out again: it spoke HTTP/1.
-func (s *idleState) woke() {
+// woke resets the rule of a kept Conn handed out again. fresh: its park
+// lasted longer than the grace period.
+func (s *idleState) woke(fresh bool) {
 	s.mu.Lock()
 	s.setPhase(phaseOff)
+	s.fresh = fresh
 	s.mu.Unlock()
 }
 
@@ -125,10 +176,9 @@ func (s *idleState) enterIdle() {
 	s.mu.Unlock()
 }
 
-// noteReadDeadline records a SetReadDeadline made while phase != off. Called
-// with mu held.
-func (s *idleState) noteReadDeadline(t time.Time) {
-	s.readDeadline = t
+// noteReadDeadline records a SetReadDeadline made while phase != off (the
+// deadline itself is kept in the socket). Called with mu held.
+func (s *idleState) noteReadDeadline() {
 	if s.phase.Load() == phaseWaitDeadline {
 		s.setPhase(phaseWaitRead)
 	} else {
@@ -137,17 +187,16 @@ func (s *idleState) noteReadDeadline(t time.Time) {
 }
 
 // takeParkPending reports whether the Conn is closing right after the
-// parking EOF, with the idle deadline to enforce while parked, and ends the
-// rule either way.
-func (s *idleState) takeParkPending() (park bool, deadline time.Time) {
+// parking EOF, and ends the rule either way.
+func (s *idleState) takeParkPending() bool {
 	if s.phase.Load() == phaseOff {
-		return false, time.Time{}
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	park = s.phase.Load() == phaseParkPending
+	park := s.phase.Load() == phaseParkPending
 	s.setPhase(phaseOff)
-	return park, s.readDeadline
+	return park
 }
 
 // sniff looks at a connection's first bytes until it can tell whether they
@@ -163,7 +212,7 @@ func (s *idleState) sniff(b []byte) {
 		return
 	}
 	n := copy(s.head[s.headLen:], b)
-	s.headLen += n
+	s.headLen += uint8(n)
 	s.proto.Store(classifyRequestLine(s.head[:s.headLen]))
 }
 
@@ -188,96 +237,194 @@ func classifyRequestLine(head []byte) int32 {
 // caller should do a plain read instead.
 func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 	s := &c.idle
+	h := c.hub
 	s.mu.Lock()
-	graceEnd, ok := s.beginGrace(c.hub, p)
-	if !ok {
-		s.mu.Unlock()
-		return 0, false, nil
+	grace := h.grace
+	if s.fresh && c.sock.file.Load() == nil { // an attached Conn has been busy since
+		grace = 0
 	}
-	if !c.sock.get() { // closed: read as usual, and fail
+	s.fresh = false
+	graceEnd := time.Now().Add(grace)
+	if rd := c.sock.rdl.Load(); s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
+		rd != 0 && rd <= graceEnd.UnixNano() {
 		s.setPhase(phaseOff)
 		s.mu.Unlock()
 		return 0, false, nil
 	}
-	f := c.sock.file.Load()
-	if f == nil { // detached (an unhijacked Conn): the grace is a wait
-		f = c.attach()
-	}
-	if f == nil {
-		c.put()
-		s.setPhase(phaseOff)
-		s.mu.Unlock()
-		return 0, false, nil
-	}
-	f.SetReadDeadline(graceEnd)
+	s.setPhase(phaseGrace)
 	s.mu.Unlock()
+	if w := c.wait.Load(); w != nil {
+		w.clearParkPending() // from an earlier parking EOF that no Close followed
+	}
+	if !c.sock.get() {
+		s.off()
+		return 0, false, nil // closed: the plain read reports it
+	}
+	defer c.put()
+	if f := c.sock.file.Load(); f != nil {
+		return c.graceAttached(f, p, graceEnd)
+	}
+	return c.graceDetached(p, grace, graceEnd)
+}
 
-	n, err = f.Read(p)
+// off ends the rule's phase, whatever it was.
+func (s *idleState) off() {
+	s.mu.Lock()
+	s.setPhase(phaseOff)
+	s.mu.Unlock()
+}
 
+// graceAttached waits out the grace in the runtime poller, with a read
+// deadline at its end: the way of a busy connection, which the runtime
+// already watches.
+func (c *Conn) graceAttached(f *os.File, p []byte, graceEnd time.Time) (int, bool, error) {
+	s := &c.idle
+	f.SetReadDeadline(graceEnd)
+	n, err := f.Read(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Whatever happened, the file's deadline goes back to the caller's: a
-	// call that interrupted the grace period recorded its own in readDeadline.
-	f.SetReadDeadline(s.readDeadline)
-	c.put()
-	park, retry := s.endGrace(c.hub, n, err)
-	switch {
-	case park:
-		return 0, true, io.EOF
-	case retry:
+	// call that interrupted the grace period recorded its own in the socket.
+	rd := c.sock.rdl.Load()
+	f.SetReadDeadline(unixTime(rd))
+	if s.phase.Load() == phaseGrace {
+		if n == 0 && isTimeout(err) && !c.hub.closed.Load() {
+			s.setPhase(phaseParkPending)
+			return 0, true, io.EOF
+		}
+		s.setPhase(phaseOff)
+	}
+	if n == 0 && isTimeout(err) && !passed(rd) {
+		// Our grace timer fired, not the caller's deadline: read again.
 		return 0, false, nil
 	}
 	return n, true, c.opError("read", err)
 }
 
-// beginGrace checks guards 3 and 5 for an idle Read of p, except the
-// socket's emptiness, which the grace period tests: when they hold, the
-// phase becomes grace, which ends at graceEnd. Called with mu held.
-func (s *idleState) beginGrace(h *hub, p []byte) (graceEnd time.Time, ok bool) {
-	graceEnd = time.Now().Add(h.grace)
-	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
-		(!s.readDeadline.IsZero() && s.readDeadline.Before(graceEnd)) {
-		s.setPhase(phaseOff)
-		return graceEnd, false
-	}
-	s.setPhase(phaseGrace)
-	return graceEnd, true
-}
-
-// endGrace judges the grace period's read, which returned n and err: park
-// says to return the parking io.EOF; retry says that the grace's own
-// deadline ended the read, not the caller's, so the caller reads again.
-// Called with mu held.
-func (s *idleState) endGrace(h *hub, n int, err error) (park, retry bool) {
-	if s.phase.Load() == phaseGrace {
-		if n == 0 && isTimeout(err) && !h.closed.Load() {
+// graceDetached waits out the grace of a detached Conn (new, or woken from a
+// park) on the hub's poller, so that a connection whose next request comes
+// no sooner than the grace period never enters the runtime poller. A Conn
+// whose request comes within the grace is busy: it attaches, and from then
+// on waits like graceAttached.
+func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) (int, bool, error) {
+	s := &c.idle
+	n, err, done := c.readDetached(p)
+	if done || grace == 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.phase.Load() != phaseGrace {
+			return n, done, c.opError("read", err)
+		}
+		if !done && !c.hub.closed.Load() { // nothing there: park at once
 			s.setPhase(phaseParkPending)
-			return true, false
+			return 0, true, io.EOF
 		}
 		s.setPhase(phaseOff)
+		return n, done, c.opError("read", err)
 	}
-	retry = n == 0 && isTimeout(err) && (s.readDeadline.IsZero() || time.Now().Before(s.readDeadline))
-	return false, retry
+	w := c.waitState()
+	ch := s.beginWait()
+	defer s.endWait()
+	w.mu.Lock()
+	if w.closed || c.sock.closed() { // see Conn.close
+		w.mu.Unlock()
+		s.off()
+		return 0, false, nil
+	}
+	if w.set != c.hub.set { // a Conn that waited in OnReadable before (unhijacked)
+		w.leaveSet()
+		w.set = c.hub.set
+	}
+	w.fired = false
+	w.setMode(modeGrace)
+	if err := w.armLocked(); err != nil {
+		w.setMode(modeNone)
+		w.mu.Unlock()
+		s.off()
+		return 0, false, nil
+	}
+	w.mu.Unlock()
+
+	// No call is held while waiting: a transition (another caller
+	// attaching to write) must not wait for this Read.
+	c.sock.release()
+	t := graceTimers.get(time.Until(graceEnd))
+	var fired, interrupted bool
+	for {
+		timedOut := false
+		select {
+		case <-ch:
+		case <-t.C:
+			timedOut = true
+		}
+		s.mu.Lock()
+		w.mu.Lock()
+		fired, interrupted = w.fired, s.phase.Load() != phaseGrace || c.hub.closed.Load() || c.sock.closed()
+		if fired || interrupted || timedOut {
+			break
+		}
+		w.mu.Unlock() // a stale signal: wait on
+		s.mu.Unlock()
+	}
+	graceTimers.put(t)
+	if fired || interrupted {
+		if !fired {
+			w.disarmLocked()
+		}
+		w.fired = false
+		w.setMode(modeNone)
+		if s.phase.Load() == phaseGrace {
+			s.setPhase(phaseOff)
+		}
+	} else { // the grace passed: the registration stays armed, and the park takes it
+		w.setMode(modeParkPending)
+		s.setPhase(phaseParkPending)
+	}
+	w.mu.Unlock()
+	s.mu.Unlock()
+	if !c.sock.get() {
+		c.sock.state.Add(1) // idleRead's put balances it
+	}
+	switch {
+	case fired: // data, end of stream or an error: a busy connection
+		c.sock.attach()
+		return 0, false, nil
+	case interrupted:
+		return 0, false, nil
+	}
+	return 0, true, io.EOF
+}
+
+// graceTimers pools the timers of detached grace waits: one Read waits at a
+// time per Conn, and a pooled timer saves an allocation per idle period.
+var graceTimers timerPool
+
+type timerPool struct{ p sync.Pool }
+
+func (tp *timerPool) get(d time.Duration) *time.Timer {
+	if t, ok := tp.p.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// put stops t and pools it; since Go 1.23 a stopped timer's channel holds
+// no stale value, so Reset is safe after it.
+func (tp *timerPool) put(t *time.Timer) {
+	t.Stop()
+	tp.p.Put(t)
 }
 
 // park hands the socket of a Conn that net/http closed at idle to the
 // listener's hub: its own fd leaves the runtime poller (socket.go), a
 // duplicate waits on the hub's poller until the next request, the idle
 // deadline or the peer's close.
-func (c *Conn) park(deadline time.Time) error {
-	d := unixNano(deadline)
-	if c.srv != nil && c.srv.keep {
-		return c.hub.parkKept(c, d)
+func (c *Conn) park(deadline int64) error {
+	if w := c.wait.Load(); w != nil && w.hooks() != nil {
+		return c.hub.parkKept(c, deadline)
 	}
-	return c.hub.park(c, d)
-}
-
-// unixNano is a deadline in unix nanoseconds; 0 for none.
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
+	return c.hub.park(c, deadline)
 }
 
 // connStateHook is pollnet's http.Server.ConnState hook.
@@ -290,7 +437,7 @@ func connStateHook(nc net.Conn, state http.ConnState) {
 }
 
 // onState moves the rule on what net/http's ConnState hook reports for the
-// connection it belongs to.
+// connection it belongs to (a *Conn, or ServeServerTLS's view).
 func (s *idleState) onState(state http.ConnState) {
 	switch state {
 	case http.StateIdle:

@@ -69,17 +69,17 @@ func TestHibernateSlowBodyNeverParks(t *testing.T) {
 // expectContinueMux serves /slowsum: it waits past the grace period before
 // reading the body (so net/http's "100 Continue" is late), and reports the
 // listener's Parks as seen on entry and after reading the body.
-func expectContinueMux(lnp **Listener) http.Handler {
+func expectContinueMux(ln *Listener) http.Handler {
 	mux := hibMux()
 	mux.HandleFunc("/slowsum", func(w http.ResponseWriter, r *http.Request) {
-		before := (*lnp).Stats().Parks
+		before := ln.Stats().Parks
 		time.Sleep(hibPause)
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		after := (*lnp).Stats().Parks
+		after := ln.Stats().Parks
 		fmt.Fprintf(w, "%s parks-during-request=%d", bodySum(body), after-before)
 	})
 	return mux
@@ -89,8 +89,8 @@ func expectContinueMux(lnp **Listener) http.Handler {
 // only when the handler reads the body, after a pause past the grace
 // period): no park mid-request, no lost body, parks between requests.
 func TestHibernateExpectContinueGoClient(t *testing.T) {
-	var ln *Listener
-	ln, _ = serveTest(t, hibConfig(), expectContinueMux(&ln), nil)
+	ln := listenTest(t, hibConfig())
+	serveOn(t, ln, expectContinueMux(ln), nil)
 	tr := newTestTransport(t)
 	tr.ExpectContinueTimeout = 20 * time.Second // the client really waits for the 100
 	client := &http.Client{Transport: tr}

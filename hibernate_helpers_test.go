@@ -12,8 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -74,24 +72,6 @@ func randomBytes(n int, seed uint64) []byte {
 	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), byte(seed >> 16), byte(seed >> 24)})
 	r.Read(b)
 	return b
-}
-
-// waitStats waits (bounded, see waitFor) until cond holds for ln's Stats.
-func waitStats(t *testing.T, ln *Listener, what string, cond func(Stats) bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond(ln.Stats()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; stats %+v", what, ln.Stats())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// waitParked waits until exactly n sockets are parked.
-func waitParked(t *testing.T, ln *Listener, n int64) {
-	t.Helper()
-	waitStats(t, ln, fmt.Sprintf("%d parked", n), func(s Stats) bool { return s.Parked == n })
 }
 
 // idleNoPark pauses past the grace period and fails if ln parked a socket
@@ -263,59 +243,6 @@ func newTestTransport(t *testing.T) *http.Transport {
 	tr := &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	return tr
-}
-
-// leakBaseline is the fd and goroutine count a test must return to.
-type leakBaseline struct {
-	fds, goroutines int
-}
-
-// takeBaseline warms up what the runtime opens once per process (the
-// netpoller, pollnet's first poller) and then counts fds and goroutines.
-func takeBaseline(t *testing.T) leakBaseline {
-	t.Helper()
-	warm, err := Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c, err := net.Dial("tcp", warm.Addr().String()); err == nil {
-		c.Close()
-	}
-	warm.Close()
-	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-	settleGoroutines(t, runtime.NumGoroutine()) // let exiting goroutines go
-	time.Sleep(20 * time.Millisecond)
-	return leakBaseline{fds: countFDs(), goroutines: runtime.NumGoroutine()}
-}
-
-// countFDs counts this process's open fds, or returns -1 where there is no
-// /proc/self/fd (the BSDs, macOS): those checks are then left out, not the
-// whole test.
-func countFDs() int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(ents)
-}
-
-// check waits (bounded) until fds and goroutines are back to the baseline.
-func (b leakBaseline) check(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for b.fds >= 0 && countFDs() > b.fds {
-		if time.Now().After(deadline) {
-			ents, _ := os.ReadDir("/proc/self/fd")
-			var links []string
-			for _, e := range ents {
-				l, _ := os.Readlink("/proc/self/fd/" + e.Name())
-				links = append(links, e.Name()+"->"+l)
-			}
-			t.Fatalf("fd leak: %d open, baseline %d: %v", countFDs(), b.fds, links)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	settleGoroutines(t, b.goroutines)
 }
 
 // startServer runs srv on ln in a goroutine; the returned func waits for

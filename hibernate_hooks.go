@@ -70,7 +70,10 @@ func (h *serverHooks) onState(nc net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
 		if h.keep {
-			c.srv = h
+			w := c.waitState()
+			w.mu.Lock()
+			w.srv = h
+			w.mu.Unlock()
 		}
 		if w := c.wait.Load(); w != nil && w.newPending.CompareAndSwap(true, false) {
 			return
@@ -103,8 +106,9 @@ func (h *serverHooks) onContext(ctx context.Context, nc net.Conn) context.Contex
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ctx == nil {
-		w.ctx = h.connContext(ctx, nc)
+	x := w.x()
+	if x.ctx == nil {
+		x.ctx = h.connContext(ctx, nc)
 	}
-	return w.ctx
+	return x.ctx
 }

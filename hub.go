@@ -28,8 +28,9 @@ import (
 //	       the same Conn comes back.
 type hub struct {
 	network string
-	laddr   net.Addr      // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
-	grace   time.Duration // <= 0: hibernation off
+	laddr   net.Addr                       // local address of accepted sockets if the listener is bound to one IP; nil: ask the kernel
+	locals  [3]atomic.Pointer[net.TCPAddr] // local addresses seen, else (see localIndex)
+	grace   time.Duration                  // <= 0: hibernation off
 	set     *pollset
 	closed  atomic.Bool
 	stats   hubStats
@@ -77,22 +78,79 @@ func (h *hub) hibernates() bool { return h.grace > 0 }
 func (h *hub) overloaded() bool { return h.queued.Load() > maxQueued }
 
 // park takes over the socket of a Conn that net/http closed at idle, as a
-// plain parked socket.
+// plain parked socket. A registration the Conn's grace left armed is handed
+// over without a system call; else one epoll_ctl (re)arms it.
 func (h *hub) park(c *Conn, deadline int64) error {
-	fd, ok := c.sock.takeFD()
-	if !ok { // a call is in flight: the Conn is still in use, close it as asked
+	w := c.waitState()
+	w.mu.Lock()
+	armed, fired, why := w.mode == modeParkPending && w.gen != 0, w.fired, w.firedWhy
+	w.setMode(modeNone)
+	w.fired = false
+	if fired && (why == readyReadable || hasData(c.sock.fd)) {
+		// The next request came right after the parking EOF: serve it.
+		w.mu.Unlock()
+		c.idle.woke(false)
+		h.push(c)
+		return nil
+	}
+	if fired { // the peer left right after the parking EOF
+		w.mu.Unlock()
+		h.stats.parks.Add(1)
+		h.stats.peerGone.Add(1)
 		return c.close()
 	}
+	if h.closed.Load() || !w.detachForPark() {
+		w.mu.Unlock()
+		return c.close()
+	}
+	fd, ok := c.sock.takeFD()
+	if !ok { // a call is in flight: the Conn is still in use, close it as asked
+		w.mu.Unlock()
+		return c.close()
+	}
+	info := parkInfo{peer: makePeerAddr(c.raddr), local: h.localIndex(c.laddr), at: parkClock(time.Now())}
+	l := h.set.lotFor(fd)
 	// Counted before the poller holds it: its wake-up may come at once.
 	h.stats.parked.Add(1)
 	h.stats.parks.Add(1)
-	if _, err := h.set.lotFor(fd).watch(fd, h, makePeerAddr(c.raddr).pack(), deadline, false); err != nil {
+	switch {
+	case armed && w.lot == l && l.retarget(fd, w.gen, h, info.pack(), deadline):
+	case armed: // the registration reported meanwhile: the request is here
 		h.stats.parked.Add(-1)
 		h.stats.parks.Add(^uint64(0))
-		h.stats.closed.Add(1)
-		unix.Close(fd)
+		w.gen = 0
+		w.mu.Unlock()
+		h.wakePlain(fd, info, l, false)
+		return nil
+	default:
+		rearm := w.registered && w.fd == fd && w.lot == l
+		if w.registered && !rearm {
+			w.lot.forget(w.fd)
+		}
+		if _, err := l.watch(fd, h, info.pack(), deadline, rearm); err != nil {
+			h.stats.parked.Add(-1)
+			h.stats.parks.Add(^uint64(0))
+			h.stats.closed.Add(1)
+			unix.Close(fd)
+		}
 	}
+	w.gen, w.registered = 0, false
+	w.leaveSet()
+	w.mu.Unlock()
 	return nil
+}
+
+// detachForPark detaches an attached (busy) Conn that parks. Called with
+// mu held; false when a call is in flight.
+func (w *waitState) detachForPark() bool {
+	if w.c.sock.file.Load() == nil {
+		return true
+	}
+	if !w.c.sock.askDetach() {
+		w.c.sock.cancelDetach()
+		return false
+	}
+	return w.detachLocked() == nil
 }
 
 // ready is told when a plain parked socket's registration ends.
@@ -103,7 +161,8 @@ func (h *hub) ready(fd int, data uint64, why readyReason) {
 	case why == readyHangup && !hasData(fd):
 		h.release(fd, &h.stats.peerGone)
 	default:
-		h.wakePlain(fd, unpackPeerAddr(data))
+		h.stats.parked.Add(-1)
+		h.wakePlain(fd, unpackParkInfo(data), h.set.lotFor(fd), true)
 	}
 }
 
@@ -116,32 +175,30 @@ func (h *hub) release(fd int, why *atomic.Uint64) {
 }
 
 // wakePlain turns a plain parked socket whose next request has come into a
-// new Conn, queued for Accept. It runs on the poll loop, so that the loops
-// share the work of waking (Accept only pops).
-func (h *hub) wakePlain(fd int, peer peerAddr) {
-	// The fd goes to the runtime poller and closes at its next park while
-	// its duplicate lives on: its one-shot registration must go now.
-	h.set.lotFor(fd).forget(fd)
-	laddr, err1 := h.localAddr(fd)
-	raddr, err2 := peer.addr(fd)
+// new Conn for Accept. It stays detached, its one-shot registration on l
+// disabled but kept for the next park: a woken request costs no system call
+// before net/http reads it. A Conn whose park was shorter than the grace
+// period is busy: it waits out the grace at its next idle.
+func (h *hub) wakePlain(fd int, info parkInfo, l *lot, parked bool) {
+	laddr, err1 := h.local(fd, info.local)
+	raddr, err2 := info.peer.addr(fd)
 	if err1 != nil || err2 != nil { // the peer reset after sending
-		h.release(fd, &h.stats.peerGone)
-		return
-	}
-	c, err := newConn(fd, h.network, laddr, raddr, h)
-	if err != nil {
-		h.stats.parked.Add(-1)
+		unix.Close(fd)
 		h.stats.peerGone.Add(1)
 		h.stats.closed.Add(1)
 		return
 	}
-	h.stats.parked.Add(-1)
-	h.stats.wakes.Add(1)
+	c := newDetachedConn(fd, h.network, laddr, raddr, h)
+	c.wait.Store(&waitState{c: c, set: h.set, lot: l, fd: fd, registered: true})
+	c.idle.fresh = parked && !info.busy(h.grace)
+	if parked {
+		h.stats.wakes.Add(1)
+	}
 	h.push(c)
 }
 
-// parkKept parks a Conn that the server's hooks must see again, or closes it
-// when it cannot park.
+// parkKept parks a Conn that the server's hooks must see again, or closes
+// it when it cannot park.
 func (h *hub) parkKept(c *Conn, deadline int64) error {
 	if !h.tryParkKept(c, deadline) {
 		return c.close()
@@ -151,21 +208,21 @@ func (h *hub) parkKept(c *Conn, deadline int64) error {
 
 // tryParkKept parks a kept Conn: it detaches now and registers at the
 // StateClosed hook (completeKeptPark), so that its next StateNew can never
-// come before the last StateClosed. It returns false, leaving c as it was,
-// when c is in use or waiting.
+// come before the last StateClosed. It returns false, leaving c open, when
+// c is in use or waiting, or the hub is closed.
 func (h *hub) tryParkKept(c *Conn, deadline int64) bool {
 	w := c.waitState()
 	w.mu.Lock()
-	if w.mode != modeNone || !c.sock.askDetach() {
+	if w.mode != modeNone && w.mode != modeParkPending || h.closed.Load() || !w.detachForPark() {
 		w.mu.Unlock()
 		return false
 	}
-	if err := w.detachLocked(); err != nil {
-		w.mu.Unlock()
-		return false
+	if w.set != h.set {
+		w.leaveSet()
+		w.set = h.set
 	}
-	w.leaveSet()
-	w.mode, w.parkDeadline, w.set = modeParkPending, deadline, h.set
+	w.setMode(modeParkPending)
+	w.x().parkDeadline, w.x().parkedAt = deadline, time.Now().UnixNano()
 	w.mu.Unlock()
 	h.stats.parked.Add(1)
 	return true
@@ -183,10 +240,31 @@ func (h *hub) completeKeptPark(c *Conn) bool {
 		w.mu.Unlock()
 		return false
 	}
-	w.mode = modeParked
+	if w.fired || h.closed.Load() {
+		fired := w.fired
+		w.fired = false
+		w.setMode(modeNone)
+		w.mu.Unlock()
+		if !fired {
+			h.closeKept(c, nil)
+			return true
+		}
+		h.stats.parked.Add(-1) // never parked: the next request came first
+		c.idle.woke(false)
+		w.newPending.Store(true)
+		h.push(c)
+		return true
+	}
+	w.setMode(modeParked)
 	h.stats.parks.Add(1) // before the poller holds it: its wake-up may come at once
-	if err := w.armLocked(); err != nil {
-		w.mode = modeNone
+	var err error
+	if w.gen != 0 && w.lot == h.set.lotFor(w.fd) { // armed by the grace: keep it
+		w.lot.setDeadline(w.fd, w.gen, w.x().parkDeadline)
+	} else {
+		err = w.armLocked()
+	}
+	if err != nil {
+		w.setMode(modeNone)
 		w.mu.Unlock()
 		h.stats.parks.Add(^uint64(0))
 		h.closeKept(c, nil)
@@ -196,16 +274,16 @@ func (h *hub) completeKeptPark(c *Conn) bool {
 	return true
 }
 
-// wakeKept is told when a kept parked Conn's registration ends.
-func (h *hub) wakeKept(c *Conn, why readyReason) {
+// wakeKept is told when a kept parked Conn's registration ends, after a
+// park of parkedFor.
+func (h *hub) wakeKept(c *Conn, why readyReason, parkedFor time.Duration) {
 	switch {
 	case why == readyDeadline:
 		h.closeKept(c, &h.stats.expired)
 	case why == readyHangup && !hasData(c.sock.fd):
 		h.closeKept(c, &h.stats.peerGone)
 	default:
-		c.sock.attachIdle()
-		c.idle.woke()
+		c.idle.woke(parkedFor >= h.grace)
 		c.wait.Load().newPending.Store(true)
 		h.stats.parked.Add(-1)
 		h.stats.wakes.Add(1)
@@ -226,8 +304,8 @@ func (h *hub) closeKept(c *Conn, why *atomic.Uint64) {
 		return
 	}
 	c.close()
-	if c.srv != nil && c.srv.connState != nil {
-		go c.srv.connState(c, http.StateClosed)
+	if srv := c.wait.Load().hooks(); srv != nil && srv.connState != nil {
+		go srv.connState(c, http.StateClosed)
 	}
 }
 
@@ -298,7 +376,7 @@ func (h *hub) close() {
 			h.stats.parked.Add(-1)
 			h.stats.closed.Add(1)
 		case *waitState:
-			h.closeKept(w.c, nil)
+			w.listenerClosed()
 		}
 	}
 	for _, c := range h.drain() {
@@ -309,7 +387,7 @@ func (h *hub) close() {
 
 // closeQueued closes a Conn taken out of a wake queue by close.
 func (h *hub) closeQueued(c *Conn) {
-	if c.srv != nil || c.keeper() != nil { // a kept Conn: its hooks saw it idle, not closed
+	if c.wait.Load().hooks() != nil || c.keeper() != nil { // a kept Conn: its hooks saw it idle, not closed
 		h.closeKept(c, nil)
 		h.stats.parked.Add(1) // closeKept counts a parked Conn; this one was queued
 		return
@@ -327,15 +405,47 @@ type keeper interface {
 
 // localAddr is an accepted socket's local address: the listener's own when
 // it is bound to one IP (no syscall), else what getsockname says.
-func (h *hub) localAddr(fd int) (net.Addr, error) {
+func (h *hub) localAddr(fd int) (net.Addr, error) { return h.local(fd, 0) }
+
+// local is a woken socket's local address: the listener's, one of the few
+// the hub remembers (index from localIndex, kept in the parked socket's
+// record), or getsockname's.
+func (h *hub) local(fd int, index uint8) (net.Addr, error) {
 	if h.laddr != nil {
 		return h.laddr, nil
+	}
+	if index > 0 {
+		if a := h.locals[index-1].Load(); a != nil {
+			return a, nil
+		}
 	}
 	sa, err := syscall.Getsockname(fd) // not x/sys: see toAddr
 	if err != nil {
 		return nil, err
 	}
 	return toAddr(sa), nil
+}
+
+// localIndex returns the index under which the hub remembers a parking
+// socket's local address, or 0 (ask the kernel at wake-up). A listener on
+// the unspecified address usually sees one or two local addresses (one
+// interface, or loopback too): remembering them saves a getsockname per
+// wake-up.
+func (h *hub) localIndex(a net.Addr) uint8 {
+	ta, ok := a.(*net.TCPAddr)
+	if h.laddr != nil || !ok {
+		return 0
+	}
+	for i := range h.locals {
+		p := h.locals[i].Load()
+		if p == nil && h.locals[i].CompareAndSwap(nil, ta) {
+			return uint8(i + 1)
+		}
+		if p = h.locals[i].Load(); p.Port == ta.Port && p.Zone == ta.Zone && p.IP.Equal(ta.IP) {
+			return uint8(i + 1)
+		}
+	}
+	return 0
 }
 
 // hasData reports whether a socket that hung up still has unread data (a

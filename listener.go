@@ -299,8 +299,14 @@ func (l *Listener) acceptNew() (*Conn, error) {
 		unix.Close(fd)
 		return nil, unix.ECONNABORTED
 	}
-	c, err := newConn(fd, l.network, laddr, toAddr(rsa), l.hub)
-	if err != nil {
+	// With hibernation on, a new Conn starts detached: it enters the runtime
+	// poller only if a call must wait (a request not there yet, a slow
+	// response), so a burst of short-lived or quickly idle connections
+	// leaves no runtime poll descriptors behind.
+	var c *Conn
+	if l.hub.hibernates() {
+		c = newDetachedConn(fd, l.network, laddr, toAddr(rsa), l.hub)
+	} else if c, err = newConn(fd, l.network, laddr, toAddr(rsa), l.hub); err != nil {
 		return nil, unix.ECONNABORTED
 	}
 	l.hub.stats.accepted.Add(1)

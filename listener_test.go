@@ -153,7 +153,7 @@ func TestFileListenerHandover(t *testing.T) {
 // the clients and the server are closed.
 func TestNoLeaksAfterClose(t *testing.T) {
 	runtime.GC()
-	fds0, g0 := openFDs(t), runtime.NumGoroutine()
+	fds0, g0 := countFDs(), runtime.NumGoroutine()
 	func() {
 		ln, err := (&ListenConfig{IdleGrace: 10 * time.Millisecond}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 		if err != nil {
@@ -193,7 +193,7 @@ func TestNoLeaksAfterClose(t *testing.T) {
 		}
 	}()
 	settleGoroutines(t, g0)
-	waitFor(t, "fds back to baseline", func() bool { return openFDs(t) <= fds0 })
+	waitFor(t, "fds back to baseline", func() bool { return countFDs() <= fds0 })
 }
 
 // leakClient makes a request, optionally waits long enough to be parked and

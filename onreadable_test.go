@@ -174,8 +174,8 @@ func TestOnReadableSlowReaderWriteDeadline(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Write to a stalled reader: %d, %v; want a timeout", n, err)
 	}
-	if n == 0 || n == len(big) {
-		t.Fatalf("Write wrote %d of %d bytes before the deadline", n, len(big))
+	if n == len(big) {
+		t.Fatalf("Write wrote all %d bytes to a peer that reads nothing", n)
 	}
 	waitFor(t, "the waiting Conn to detach again", func() bool { return detached(c) })
 	mustNotRun(t, ran, "the write was not readability")

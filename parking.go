@@ -144,30 +144,55 @@ func (l *lot) unwatch(fd int, gen uint32) bool {
 	return true
 }
 
+// retarget hands fd's armed registration gen to another watcher, with new
+// data and deadline, without a system call: the kernel registration and its
+// key stay. It returns false when the registration was already reported
+// (the old watcher is told, or is being told): the caller acts on that event
+// itself, and the old watcher must ignore it.
+func (l *lot) retarget(fd int, gen uint32, w watcher, data uint64, deadline int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.current(fd, gen) {
+		return false
+	}
+	s := &l.slots[fd/l.stride]
+	s.w, s.data = w, data
+	l.moveDeadline(s, fd, deadline)
+	return true
+}
+
 // forget removes fd's kernel registration. Call it before the fd is closed
 // while a duplicate keeps the socket open (a closed fd's registration
 // otherwise lives as long as the socket), or before another poller or the
 // runtime takes the fd.
-func (l *lot) forget(fd int) { l.p.Remove(fd) }
+func (l *lot) forget(fd int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed { // a closed lot's poller may be closed, its fd number reused
+		l.p.Remove(fd)
+	}
+}
 
 // setDeadline changes the deadline of fd's registration gen (0: none). A
 // deadline already passed is reported by the timer, right away.
 func (l *lot) setDeadline(fd int, gen uint32, deadline int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.current(fd, gen) {
-		return
+	if l.current(fd, gen) {
+		l.moveDeadline(&l.slots[fd/l.stride], fd, deadline)
 	}
-	s := &l.slots[fd/l.stride]
+}
+
+// moveDeadline sets a slot's deadline (0: none). Called with mu held.
+func (l *lot) moveDeadline(s *slot, fd int, deadline int64) {
 	switch {
-	case deadline == 0 && s.heapIdx != timeheap.NotInHeap:
+	case s.heapIdx != timeheap.NotInHeap && deadline == 0:
 		l.deadlines.Remove(s.heapIdx)
-	case deadline == 0:
-	case s.heapIdx == timeheap.NotInHeap:
-		l.pushDeadline(fd, deadline)
-	default:
+	case s.heapIdx != timeheap.NotInHeap:
 		l.deadlines.Fix(s.heapIdx, deadline)
 		l.armTimer()
+	case deadline != 0:
+		l.pushDeadline(fd, deadline)
 	}
 }
 

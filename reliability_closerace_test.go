@@ -95,7 +95,7 @@ var relConnMethods = map[string]func(c *Conn, file *os.File) error{
 }
 
 func TestReliabilityCloseRacesConnMethods(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	file := filepath.Join(t.TempDir(), "data")
 	if err := os.WriteFile(file, make([]byte, 1<<20), 0o600); err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestReliabilityCloseRacesConnMethods(t *testing.T) {
 // Stats, Addr and File, while clients connect and an HTTP server parks and
 // wakes connections, so that Close also races parks, wakes and expiries.
 func TestReliabilityCloseRacesListenerMethods(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	rng := rand.New(rand.NewPCG(3, 4))
 	iterations := 40
 	if relRace {
@@ -256,7 +256,7 @@ func TestReliabilityCloseRacesListenerMethods(t *testing.T) {
 		relWaitGroup(t, &wg, "Listener methods after Close")
 		srv.Close()
 		<-served
-		relWaitStats(t, ln, "everything released", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+		waitStats(t, ln, "everything released", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
 	}
 }
 

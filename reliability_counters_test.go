@@ -15,7 +15,7 @@ import (
 // Listener.wake cannot get its peer name (ENOTCONN) and closes it: that
 // ending must be counted too (as PeerGone), or the counters drift.
 func TestReliabilityParkCountersBalance(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := relServe(t, 5*time.Millisecond, nil)
 	const n = 20
 	for i := range n {
@@ -23,10 +23,10 @@ func TestReliabilityParkCountersBalance(t *testing.T) {
 		if err := c.token("x"); err != nil {
 			t.Fatal(err)
 		}
-		relWaitStats(t, ln, "park", func(s Stats) bool { return s.Parked == 1 })
+		waitStats(t, ln, "park", func(s Stats) bool { return s.Parked == 1 })
 		io.WriteString(c.c, "GET /tok?t=gone HTTP/1.1\r\nHost: x\r\n\r\n")
 		relReset(c.c)
-		relWaitStats(t, ln, "socket released", func(s Stats) bool { return s.Open == 0 })
+		waitStats(t, ln, "socket released", func(s Stats) bool { return s.Open == 0 })
 		st := ln.Stats()
 		if st.Parks != st.Wakes+st.Expired+st.PeerGone {
 			t.Fatalf("after %d park/reset cycles: %+v: Parks != Wakes+Expired+PeerGone", i+1, st)

@@ -78,7 +78,7 @@ func relCheckCounters(t *testing.T, st Stats) {
 }
 
 func TestReliabilityResetMidRequest(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := relServe(t, 10*time.Millisecond, nil)
 	addr := ln.Addr().String()
 	by := newBystanders(t, addr, 8)
@@ -119,15 +119,15 @@ func TestReliabilityResetMidRequest(t *testing.T) {
 		by.round(fmt.Sprint(i))
 	}
 	by.check(t)
-	relWaitStats(t, ln, "only the bystanders left", func(s Stats) bool { return s.Open == 8 })
+	waitStats(t, ln, "only the bystanders left", func(s Stats) bool { return s.Open == 8 })
 	by.close()
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
 	relCheckCounters(t, ln.Stats())
 	t.Logf("stats %+v", ln.Stats())
 }
 
 func TestReliabilityResetMidResponse(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := relServe(t, 10*time.Millisecond, nil)
 	addr := ln.Addr().String()
 	by := newBystanders(t, addr, 8)
@@ -143,9 +143,9 @@ func TestReliabilityResetMidResponse(t *testing.T) {
 		by.round(fmt.Sprint(i))
 	}
 	by.check(t)
-	relWaitStats(t, ln, "only the bystanders left", func(s Stats) bool { return s.Open == 8 })
+	waitStats(t, ln, "only the bystanders left", func(s Stats) bool { return s.Open == 8 })
 	by.close()
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
 	relCheckCounters(t, ln.Stats())
 }
 
@@ -161,7 +161,7 @@ func TestReliabilityHalfCloseAfterRequest(t *testing.T) {
 					t.Fatal(err)
 				}
 				parks := ln.Stats().Parks
-				relWaitStats(t, ln, "park", func(s Stats) bool { return s.Parks > parks })
+				waitStats(t, ln, "park", func(s Stats) bool { return s.Parks > parks })
 			}
 			// A GET answered with a large body, then an upload: each sent
 			// in full and followed at once by CloseWrite.
@@ -174,7 +174,7 @@ func TestReliabilityHalfCloseAfterRequest(t *testing.T) {
 					if woken {
 						c.token("first")
 						parks := ln.Stats().Parks
-						relWaitStats(t, ln, "park", func(s Stats) bool { return s.Parks > parks })
+						waitStats(t, ln, "park", func(s Stats) bool { return s.Parks > parks })
 					}
 				}
 				c.c.SetDeadline(time.Now().Add(20 * time.Second))
@@ -200,7 +200,7 @@ func TestReliabilityHalfCloseAfterRequest(t *testing.T) {
 			}
 		}
 	}
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
 	relCheckCounters(t, ln.Stats())
 }
 
@@ -217,7 +217,7 @@ func relIsPattern(b []byte, n int) bool {
 }
 
 func TestReliabilityCloseWhileParked(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := relServe(t, 5*time.Millisecond, nil)
 	addr := ln.Addr().String()
 	const n = 60
@@ -229,7 +229,7 @@ func TestReliabilityCloseWhileParked(t *testing.T) {
 		}
 		clients = append(clients, c)
 	}
-	relWaitStats(t, ln, "all parked", func(s Stats) bool { return s.Parked == n })
+	waitStats(t, ln, "all parked", func(s Stats) bool { return s.Parked == n })
 	by := newBystanders(t, addr, 4)
 	for i, c := range clients {
 		if i%2 == 0 {
@@ -238,11 +238,11 @@ func TestReliabilityCloseWhileParked(t *testing.T) {
 			relReset(c.c) // RST
 		}
 	}
-	relWaitStats(t, ln, "parked peers gone", func(s Stats) bool { return s.PeerGone == n && s.Parked <= 4 })
+	waitStats(t, ln, "parked peers gone", func(s Stats) bool { return s.PeerGone == n && s.Parked <= 4 })
 	by.round("after")
 	by.check(t)
 	by.close()
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
 	relCheckCounters(t, ln.Stats())
 }
 
@@ -250,7 +250,7 @@ func TestReliabilityCloseWhileParked(t *testing.T) {
 // and resets (or closes) the connection at once, so the wake-up, the peek,
 // Accept and net/http's read all race the peer's disappearance.
 func TestReliabilityCloseRacingWake(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	const grace = 5 * time.Millisecond
 	ln := relServe(t, grace, nil)
 	addr := ln.Addr().String()
@@ -294,7 +294,7 @@ func TestReliabilityCloseRacingWake(t *testing.T) {
 	}
 	by.check(t)
 	by.close()
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
 	relCheckCounters(t, ln.Stats())
 	t.Logf("stats %+v", ln.Stats())
 }
@@ -306,7 +306,7 @@ func TestReliabilityCloseRacingWake(t *testing.T) {
 // token in each response: a response or event that reached another
 // connection's fd would show up as a foreign token.
 func TestReliabilityFDReuse(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	const grace = 3 * time.Millisecond
 	ln := relServe(t, grace, nil)
 	addr := ln.Addr().String()
@@ -386,7 +386,7 @@ func TestReliabilityFDReuse(t *testing.T) {
 	for _, e := range errs {
 		t.Error(e)
 	}
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
 	st := ln.Stats()
 	relCheckCounters(t, st)
 	if st.Parks == 0 || st.Wakes == 0 {

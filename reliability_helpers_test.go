@@ -11,10 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -138,67 +135,6 @@ func relReset(c net.Conn) {
 		tc.SetLinger(0)
 	}
 	c.Close()
-}
-
-// relBaseline records fds and goroutines so a test can check they come back.
-type relBaseline struct {
-	fds, goroutines int
-}
-
-// relCheckLeaks records fds and goroutines now and, when the test ends
-// (after every cleanup registered later, which run first), checks they came
-// back. Call it first in a test.
-func relCheckLeaks(t *testing.T) {
-	t.Helper()
-	runtime.GC()
-	b := relBaseline{fds: openFDs(t), goroutines: runtime.NumGoroutine()}
-	t.Cleanup(func() {
-		if !t.Failed() {
-			b.check(t, 0)
-		}
-	})
-}
-
-// check waits (bounded) until fds and goroutines are back to the baseline.
-// slack allows for goroutines the test itself still runs (its cleanups).
-func (b relBaseline) check(t *testing.T, slack int) {
-	t.Helper()
-	settleGoroutines(t, b.goroutines+slack)
-	var fds int
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		fds = openFDs(t)
-		if fds <= b.fds {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("fds: %d open, baseline %d: leaked\n%s", fds, b.fds, relFDList())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// relFDList describes this process's open fds, for leak reports.
-func relFDList() string {
-	var sb strings.Builder
-	ents, _ := os.ReadDir("/proc/self/fd")
-	for _, e := range ents {
-		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
-		fmt.Fprintf(&sb, "%s->%s ", e.Name(), target)
-	}
-	return sb.String()
-}
-
-// relWaitStats waits (bounded) until cond holds for ln's counters.
-func relWaitStats(t *testing.T, ln *Listener, what string, cond func(Stats) bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond(ln.Stats()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s: stats %+v", what, ln.Stats())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // relServe serves relTokenHandler with hibernation and the given options.

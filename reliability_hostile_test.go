@@ -24,7 +24,7 @@ import (
 // fresh connections and on connections woken from hibernation, are cut off
 // by ReadHeaderTimeout while bystanders keep being served.
 func TestReliabilitySlowloris(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := relServe(t, 5*time.Millisecond, func(s *http.Server) { s.ReadHeaderTimeout = time.Second })
 	addr := ln.Addr().String()
 	by := newBystanders(t, addr, 4)
@@ -81,14 +81,14 @@ func TestReliabilitySlowloris(t *testing.T) {
 	by.round("end")
 	by.check(t)
 	by.close()
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
 }
 
 // TestReliabilityNeverReadingClient: a client that requests a large response
 // and never reads it blocks only its own handler, whose write fails with a
 // timeout error once WriteTimeout passes; everyone else is served meanwhile.
 func TestReliabilityNeverReadingClient(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	writeErr := make(chan error, 4)
 	mux := http.NewServeMux()
 	mux.Handle("/", relTokenHandler())
@@ -133,14 +133,14 @@ func TestReliabilityNeverReadingClient(t *testing.T) {
 		relReset(c)
 	}
 	by.close()
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
 }
 
 // TestReliabilityWriteDeadlineNonReader: the same on a bare *Conn: a Write to
 // a peer that does not read returns a timeout *net.OpError at the write
 // deadline, having written only part of the data, and the Conn stays usable.
 func TestReliabilityWriteDeadlineNonReader(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := listenTest(t, ListenConfig{})
 	client, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -172,7 +172,7 @@ func TestReliabilityWriteDeadlineNonReader(t *testing.T) {
 // hold sockets and net/http goroutines (as with std), and bystanders are
 // still served; when they go, everything they held is released.
 func TestReliabilityConnectFlood(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := relServe(t, 5*time.Millisecond, nil)
 	addr := ln.Addr().String()
 	by := newBystanders(t, addr, 4)
@@ -190,7 +190,7 @@ func TestReliabilityConnectFlood(t *testing.T) {
 		}
 		flood = append(flood, c)
 	}
-	relWaitStats(t, ln, "flood accepted", func(s Stats) bool { return s.Accepted >= n+4 })
+	waitStats(t, ln, "flood accepted", func(s Stats) bool { return s.Accepted >= n+4 })
 	by.round("flooded")
 	by.check(t)
 	if st := ln.Stats(); st.Open != n+4 {
@@ -200,11 +200,11 @@ func TestReliabilityConnectFlood(t *testing.T) {
 		relReset(c)
 	}
 	flood = nil
-	relWaitStats(t, ln, "flood released", func(s Stats) bool { return s.Open == 4 })
+	waitStats(t, ln, "flood released", func(s Stats) bool { return s.Open == 4 })
 	by.round("after")
 	by.check(t)
 	by.close()
-	relWaitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
 }
 
 // TestReliabilityOpenCloseCycles: 100,000 connections opened and closed
@@ -214,7 +214,7 @@ func TestReliabilityConnectFlood(t *testing.T) {
 // race detector, which makes each cycle several times slower, it runs 25,000
 // cycles; scripts/reliability.sh runs the full 100,000 without it.
 func TestReliabilityOpenCloseCycles(t *testing.T) {
-	relCheckLeaks(t)
+	checkLeaks(t)
 	ln := relServe(t, 5*time.Millisecond, nil)
 	addr := ln.Addr().String()
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -247,7 +247,7 @@ func TestReliabilityOpenCloseCycles(t *testing.T) {
 	if k := failed.Load(); k > 0 {
 		t.Fatalf("%d of %d cycles failed; first: %v", k, total, firstErr.Load())
 	}
-	relWaitStats(t, ln, "all released", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	waitStats(t, ln, "all released", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
 	t.Logf("stats %+v", ln.Stats())
 }
 

@@ -7,12 +7,37 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // errUnsupportedNetwork is returned for networks other than tcp* and unix.
 var errUnsupportedNetwork = errors.New("pollnet: unsupported network (want tcp, tcp4, tcp6 or unix)")
+
+// netKind is a stream network's name, in one byte of a Conn.
+type netKind uint8
+
+const (
+	netTCP netKind = iota
+	netTCP4
+	netTCP6
+	netUnix
+)
+
+var netNames = [...]string{netTCP: "tcp", netTCP4: "tcp4", netTCP6: "tcp6", netUnix: "unix"}
+
+func (k netKind) String() string { return netNames[k] }
+
+// netKindOf names a network Listen or Dial accepted (tcp, tcp4, tcp6, unix).
+func netKindOf(network string) netKind {
+	for k, name := range netNames {
+		if name == network {
+			return netKind(k)
+		}
+	}
+	return netTCP
+}
 
 // toAddr converts a kernel socket address into the net.Addr std would report.
 //
@@ -97,19 +122,47 @@ func makePeerAddr(a net.Addr) peerAddr {
 	return peerAddr{ip4: [4]byte(ip4), port: uint16(ta.Port), ok: true}
 }
 
-// pack and unpackPeerAddr keep a peerAddr in a lot slot's data word.
-func (p peerAddr) pack() uint64 {
-	if !p.ok {
-		return 0
-	}
-	return 1<<63 | uint64(p.port)<<32 | uint64(p.ip4[0])<<24 | uint64(p.ip4[1])<<16 | uint64(p.ip4[2])<<8 | uint64(p.ip4[3])
+// parkInfo is what a plain parked socket keeps besides its fd, packed into
+// its lot slot's 64-bit data word:
+//
+//	bits  0-31  the peer's IPv4 address
+//	bits 32-47  the peer's port
+//	bit  48     the peer address is kept (else getpeername at wake-up)
+//	bits 49-50  the hub's index of the local address (0: getsockname)
+//	bits 51-63  parkClock when it parked
+type parkInfo struct {
+	peer  peerAddr
+	local uint8  // 0..3
+	at    uint16 // 13 bits
 }
 
-func unpackPeerAddr(v uint64) peerAddr {
-	if v>>63 == 0 {
-		return peerAddr{}
+// parkClock counts time in units of 2^20 ns (1.05 ms), modulo 2^13 (8.6 s):
+// enough to tell whether a park was shorter than a grace period.
+func parkClock(t time.Time) uint16 { return uint16(t.UnixNano()>>20) & (1<<13 - 1) }
+
+// busy reports whether the park ended within the grace period of its start.
+// A park longer than the clock's 8.6 s period may look busy (by a chance of
+// grace / 8.6 s, about 1% with the default grace): it then waits out one
+// grace, harmlessly.
+func (p parkInfo) busy(grace time.Duration) bool {
+	elapsed := (parkClock(time.Now()) - p.at) & (1<<13 - 1)
+	return time.Duration(elapsed)<<20 < grace
+}
+
+func (p parkInfo) pack() uint64 {
+	v := uint64(p.local&3)<<49 | uint64(p.at&(1<<13-1))<<51
+	if p.peer.ok {
+		v |= 1<<48 | uint64(p.peer.port)<<32 | uint64(p.peer.ip4[0])<<24 | uint64(p.peer.ip4[1])<<16 | uint64(p.peer.ip4[2])<<8 | uint64(p.peer.ip4[3])
 	}
-	return peerAddr{ip4: [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}, port: uint16(v >> 32), ok: true}
+	return v
+}
+
+func unpackParkInfo(v uint64) parkInfo {
+	p := parkInfo{local: uint8(v>>49) & 3, at: uint16(v >> 51)}
+	if v&(1<<48) != 0 {
+		p.peer = peerAddr{ip4: [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}, port: uint16(v >> 32), ok: true}
+	}
+	return p
 }
 
 // addr returns the peer address of fd: the kept one, or getpeername's.

@@ -12,7 +12,7 @@ func TestPeerAddrRoundTrip(t *testing.T) {
 		&net.TCPAddr{IP: net.ParseIP("127.0.0.2"), Port: 40000},
 		&net.TCPAddr{IP: net.ParseIP("::ffff:10.1.2.3"), Port: 1},
 	} {
-		p := unpackPeerAddr(makePeerAddr(a).pack())
+		p := unpackParkInfo(parkInfo{peer: makePeerAddr(a)}.pack()).peer
 		got, err := p.addr(-1)
 		if !p.ok || err != nil || got.String() != a.String() {
 			t.Fatalf("%v: kept %+v, got %v, %v", a, p, got, err)

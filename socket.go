@@ -169,10 +169,20 @@ func (s *socket) attach() *os.File {
 		if n&sockClosed != 0 {
 			return nil
 		}
-		if n&sockBusy == 0 && s.state.CompareAndSwap(n, n|sockBusy) {
-			break
+		if n&sockBusy == 0 {
+			if s.state.CompareAndSwap(n, n|sockBusy) {
+				break
+			}
+			continue
 		}
-		runtime.Gosched()
+		// Another transition runs (maybe another caller attaching): it
+		// waits for the calls in flight, ours included, so step out of the
+		// way until it ends.
+		s.release()
+		if !s.get() {
+			s.state.Add(1) // the caller's put or release balances this
+			return nil
+		}
 	}
 	// We own the transition. Raw calls still in flight never block: wait
 	// for them, so that from now on only the file touches the fd.
@@ -185,22 +195,24 @@ func (s *socket) attach() *os.File {
 	return f
 }
 
-// attachIdle attaches a detached socket that no call uses (a parked Conn
-// being woken), without a call of its own.
-func (s *socket) attachIdle() {
-	s.file.Store(s.newFile())
-}
-
 // newFile wraps the raw fd in an *os.File with the caller's deadlines.
 func (s *socket) newFile() *os.File {
 	f := os.NewFile(uintptr(s.fd), "")
 	if d := s.rdl.Load(); d != 0 {
-		f.SetReadDeadline(time.Unix(0, d))
+		f.SetReadDeadline(unixTime(d))
 	}
 	if d := s.wdl.Load(); d != 0 {
-		f.SetWriteDeadline(time.Unix(0, d))
+		f.SetWriteDeadline(unixTime(d))
 	}
 	return f
+}
+
+// unixTime is a deadline kept as unix nanoseconds; 0 is none.
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 func (s *socket) endTransition() {

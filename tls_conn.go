@@ -41,12 +41,14 @@ type tlsView struct {
 	http1 bool         // served as a view; false: handed out as tc
 	hooks *serverHooks // the server's hooks, set at the first StateNew
 	idle  idleState    // the hibernation rule, on the plaintext
+	// rdl is the caller's read deadline (unix ns; 0: none): the rule's
+	// guard 5 and idle deadline, and what a grace or a probe restores.
+	rdl atomic.Int64
 
 	// What waitReadable found held by crypto/tls, for the next Reads.
 	held    atomic.Bool // len(pending) > 0
 	readMu  sync.Mutex
 	pending []byte
-	rdl     time.Time // the caller's read deadline, restored after a probe
 }
 
 // newTLSView makes the view of a connection whose handshake is done and
@@ -62,7 +64,7 @@ func newTLSView(tc *tls.Conn, c *Conn) *tlsView {
 	}
 	w := c.waitState()
 	w.mu.Lock()
-	w.keeper = v
+	w.x().keeper = v
 	w.mu.Unlock()
 	return v
 }
@@ -76,12 +78,19 @@ func tlsViewOf(c *Conn) *tlsView {
 // handOut returns what net/http serves: the view of an HTTP/1.x
 // connection, the *tls.Conn of any other. A woken view starts afresh: its
 // rule is off and its read deadline cleared (net/http set the idle deadline
-// on it, and std clears it once the next request's first bytes came).
+// on it, and std clears it once the next request's first bytes came). It
+// is fresh, as a woken *Conn is (hibernate.go), when the hub found its park
+// longer than the grace period.
 func (v *tlsView) handOut() net.Conn {
 	if !v.http1 {
 		return v.tc
 	}
-	v.idle.woke()
+	u := &v.c.idle
+	u.mu.Lock()
+	fresh := u.fresh
+	u.fresh = false
+	u.mu.Unlock()
+	v.idle.woke(fresh)
 	v.SetReadDeadline(time.Time{})
 	return v
 }
@@ -107,7 +116,7 @@ func (v *tlsView) waitReadable(fn func()) error {
 	var buf [512]byte
 	v.tc.SetReadDeadline(aLongTimeAgo)
 	n, err := v.tc.Read(buf[:])
-	v.tc.SetReadDeadline(v.rdl)
+	v.tc.SetReadDeadline(unixTime(v.rdl.Load()))
 	v.pending = append(v.pending, buf[:n]...)
 	held := len(v.pending) > 0
 	v.held.Store(held)
@@ -152,18 +161,28 @@ func (v *tlsView) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// idleRead is the rule's grace period on a view: a read of the *tls.Conn
-// bounded by the grace. A timeout there leaves the *tls.Conn usable: a
-// record that came in part stays in its input buffer.
+// idleRead is the rule's grace period on a view (Conn.idleRead's): a read
+// of the *tls.Conn bounded by the grace, none for a fresh view. A timeout
+// there leaves the *tls.Conn usable: a record that came in part stays in
+// its input buffer. The *Conn under it waits as a detached or attached
+// Conn waits (conn.go).
 func (v *tlsView) idleRead(p []byte) (n int, done bool, err error) {
 	s := &v.idle
 	h := v.c.hub
 	s.mu.Lock()
-	graceEnd, ok := s.beginGrace(h, p)
-	if !ok {
+	grace := h.grace
+	if s.fresh {
+		grace = 0
+	}
+	s.fresh = false
+	graceEnd := time.Now().Add(grace)
+	if rd := v.rdl.Load(); s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
+		rd != 0 && rd <= graceEnd.UnixNano() {
+		s.setPhase(phaseOff)
 		s.mu.Unlock()
 		return 0, false, nil
 	}
+	s.setPhase(phaseGrace)
 	v.tc.SetReadDeadline(graceEnd)
 	s.mu.Unlock()
 
@@ -171,13 +190,19 @@ func (v *tlsView) idleRead(p []byte) (n int, done bool, err error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v.tc.SetReadDeadline(s.readDeadline)
-	park, retry := s.endGrace(h, n, err)
-	switch {
-	case park:
-		return 0, true, io.EOF
-	case retry:
-		return 0, false, nil
+	// The deadline goes back to the caller's: a call that interrupted the
+	// grace recorded its own.
+	rd := v.rdl.Load()
+	v.tc.SetReadDeadline(unixTime(rd))
+	if s.phase.Load() == phaseGrace {
+		if n == 0 && isTimeout(err) && !h.closed.Load() {
+			s.setPhase(phaseParkPending)
+			return 0, true, io.EOF
+		}
+		s.setPhase(phaseOff)
+	}
+	if n == 0 && isTimeout(err) && !passed(rd) {
+		return 0, false, nil // the grace's deadline, not the caller's: read again
 	}
 	return n, true, err
 }
@@ -191,7 +216,7 @@ func (v *tlsView) Write(p []byte) (int, error) {
 // Close closes the connection (sending close_notify, as tls.Conn.Close),
 // unless it closes right after the parking io.EOF: then it hibernates.
 func (v *tlsView) Close() error {
-	if park, deadline := v.idle.takeParkPending(); park && v.c.hub.tryParkKept(v.c, unixNano(deadline)) {
+	if v.idle.takeParkPending() && v.c.hub.tryParkKept(v.c, v.rdl.Load()) {
 		return nil
 	}
 	return v.tc.Close()
@@ -218,24 +243,19 @@ func (v *tlsView) RemoteAddr() net.Addr { return v.tc.RemoteAddr() }
 
 // SetDeadline sets the read and write deadlines, as net.Conn.SetDeadline.
 func (v *tlsView) SetDeadline(t time.Time) error {
-	v.noteReadDeadline(t)
-	if v.idle.phase.Load() != phaseOff {
-		v.idle.mu.Lock()
-		defer v.idle.mu.Unlock()
-		v.idle.setPhase(phaseOff)
-		v.idle.readDeadline = t
-	}
+	v.idle.interrupt()
+	v.rdl.Store(unixNano(t))
 	return v.tc.SetDeadline(t)
 }
 
 // SetReadDeadline sets the read deadline, as net.Conn.SetReadDeadline.
 func (v *tlsView) SetReadDeadline(t time.Time) error {
-	v.noteReadDeadline(t)
 	if v.idle.phase.Load() != phaseOff {
 		v.idle.mu.Lock()
 		defer v.idle.mu.Unlock()
-		v.idle.noteReadDeadline(t)
+		v.idle.noteReadDeadline()
 	}
+	v.rdl.Store(unixNano(t))
 	return v.tc.SetReadDeadline(t)
 }
 
@@ -266,9 +286,10 @@ func (h *serverHooks) onViewState(v *tlsView, state http.ConnState) {
 	v.idle.onState(state)
 }
 
-// noteReadDeadline keeps the caller's read deadline for waitReadable.
-func (v *tlsView) noteReadDeadline(t time.Time) {
-	v.readMu.Lock()
-	v.rdl = t
-	v.readMu.Unlock()
+// unixNano is a deadline in unix nanoseconds; 0 for none.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

@@ -63,8 +63,10 @@ func TestServeTLSHibernates(t *testing.T) {
 		waitParked(t, ts.pl, 1)
 	}
 	ct.oneConn(t, "")
-	if st := ts.pl.Stats(); st.Parks != 4 || st.Wakes != 3 || st.Accepted != 1 {
-		t.Fatalf("stats %+v: want 4 parks, 3 wakes, 1 accepted", st)
+	// A connection woken after a long park parks again at once when no
+	// byte is there (no grace): it may park between GET and POST too.
+	if st := ts.pl.Stats(); st.Parks < 4 || st.Wakes != st.Parks-1 || st.Accepted != 1 {
+		t.Fatalf("stats %+v: want at least 4 parks, one wake fewer, 1 accepted", st)
 	}
 	t.Logf("TLS state: %s", session)
 }

@@ -50,6 +50,13 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 		w.setMode(modeNone)
 		w.fn = nil
 	}
+	// c leaves the shared pollset of waiting Conns now: if the server
+	// hibernates it, its socket parks and c is dropped without a Close.
+	if w.registered {
+		w.lot.forget(w.fd)
+		w.registered = false
+	}
+	w.leaveSet()
 	// Reads of a detached socket look at the given-back bytes first.
 	if c.sock.file.Load() != nil {
 		if !c.sock.askDetach() {
@@ -63,7 +70,9 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 		}
 	}
 	if len(buffered) > 0 {
-		w.prefix = append([]byte(nil), buffered...)
+		// Before what an earlier Unhijack gave back and nobody read yet.
+		x := w.x()
+		x.prefix = append(append([]byte(nil), buffered...), x.prefix...)
 	}
 	w.mu.Unlock()
 	c.idle.rehire(h.hibernates())

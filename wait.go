@@ -8,52 +8,97 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // waitState is a Conn's registration on a pollnet poller while it waits to
 // become readable, detached from the runtime poller (socket.go):
 //
-//	modeNone      not waiting. The fd may keep a disabled one-shot
-//	              registration from an earlier wait (registered), which the
-//	              next wait re-arms with one system call.
-//	modeReadable  OnReadable: fn runs, in a new goroutine, once the socket
-//	              is readable, at end of stream or error, or at the read
-//	              deadline. Registered on the shared pollset.
-//	modeParked    hibernating with the Conn kept (the server has hooks that
-//	              must see one Conn per TCP connection): when the next
-//	              request comes the hub hands this Conn to Accept again.
-//	              Registered on the listener's pollset.
+//	modeNone         not waiting. The fd may keep a disabled one-shot
+//	                 registration from an earlier wait (registered), which
+//	                 the next wait re-arms with one system call.
+//	modeReadable     OnReadable: fn runs, in a new goroutine, once the socket
+//	                 is readable, at end of stream or error, or at the read
+//	                 deadline. Registered on the shared pollset.
+//	modeGrace        net/http's idle Read waits out the grace period on the
+//	                 hub's pollset (hibernate.go, graceDetached).
+//	modeReadWait     a Read of a detached Conn waits on the hub's pollset
+//	                 (Conn.waitDetached), with the read deadline.
+//	modeParkPending  the Read returned the parking io.EOF; the registration
+//	                 (if armed) waits for the park to take it. An event
+//	                 meanwhile is kept in fired: the park then serves it.
+//	modeParked       hibernating with the Conn kept (the server has hooks
+//	                 that must see one Conn per TCP connection): when the
+//	                 next request comes the hub hands this Conn to Accept.
 //
 // Transitions happen under mu. A detach asked for by a wait while calls are
 // in flight happens when the last call ends (finishDetach); the
 // registration then moves to the new fd.
 type waitState struct {
-	c  *Conn
-	mu sync.Mutex
+	c   *Conn
+	mu  sync.Mutex
+	fn  func()       // modeReadable
+	srv *serverHooks // the server's hooks, when its parks keep this Conn (hibernate_hooks.go)
 
-	mode waitMode
-	fn   func() // modeReadable
-
-	set        *pollset // where fd is registered; nil: nowhere
-	lot        *lot
-	fd         int
-	registered bool   // the kernel holds a registration of fd (maybe disabled)
-	gen        uint32 // the armed registration's generation; 0: not armed
-	shared     bool   // set is the shared pollset, and we count as its user
-
-	parkDeadline int64 // modeParked: the idle deadline net/http set (unix ns; 0: none)
-
-	prefix []byte          // given back by Unhijack: read before the socket
-	ctx    context.Context // ConnContext's result, kept across parks (serve.go)
-	closed bool
+	set *pollset // where fd is registered; nil: nowhere
+	lot *lot
+	ext *waitExt // what few Conns need, made on first use (under mu)
+	fd  int
+	gen uint32 // the armed registration's generation; 0: not armed
 
 	// newPending: a kept Conn woke and goes back to Accept; the StateNew
 	// net/http then reports is not shown to the server's hooks.
 	newPending atomic.Bool
 
-	// keeper owns the Conn from above (hub.go); set under mu before the
-	// Conn is first queued, never changed.
-	keeper keeper
+	mode       waitMode
+	firedWhy   readyReason // what it reported
+	fired      bool        // modeGrace, modeReadWait, modeParkPending: the registration reported
+	registered bool        // the kernel holds a registration of fd (maybe disabled)
+	shared     bool        // set is the shared pollset, and we count as its user
+	closed     bool
+}
+
+// waitExt holds what only kept parks and unhijacked Conns need, so that a
+// Conn waiting in OnReadable carries none of it.
+type waitExt struct {
+	keeper       keeper          // the layer that owns the Conn from above (hub.go); set before it is first queued
+	parkDeadline int64           // modeParked: the idle deadline net/http set (unix ns; 0: none)
+	parkedAt     int64           // modeParked: when it parked (unix ns)
+	prefix       []byte          // given back by Unhijack: read before the socket
+	ctx          context.Context // ConnContext's result, kept across parks (hibernate_hooks.go)
+}
+
+// hooks returns the server's hooks of a kept Conn, or nil (also for a nil
+// waitState).
+func (w *waitState) hooks() *serverHooks {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.srv
+}
+
+// keeper returns the Conn's keeper, or nil.
+func (c *Conn) keeper() keeper {
+	w := c.wait.Load()
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ext == nil {
+		return nil
+	}
+	return w.ext.keeper
+}
+
+// x returns the waitState's extension, making it. Called with mu held.
+func (w *waitState) x() *waitExt {
+	if w.ext == nil {
+		w.ext = new(waitExt)
+	}
+	return w.ext
 }
 
 type waitMode uint8
@@ -61,8 +106,10 @@ type waitMode uint8
 const (
 	modeNone waitMode = iota
 	modeReadable
+	modeGrace
+	modeReadWait
+	modeParkPending
 	modeParked
-	modeParkPending // kept park begun at Close, registered at the StateClosed hook
 )
 
 var errAlreadyWaiting = errors.New("pollnet: OnReadable called on a connection that is already waiting")
@@ -88,14 +135,6 @@ func (c *Conn) waitState() *waitState {
 	return c.wait.Load()
 }
 
-// keeper returns the Conn's keeper, or nil.
-func (c *Conn) keeper() keeper {
-	if w := c.wait.Load(); w != nil {
-		return w.keeper
-	}
-	return nil
-}
-
 // onReadable is OnReadable for a *Conn.
 func (c *Conn) onReadable(fn func()) error {
 	w := c.waitState()
@@ -107,24 +146,52 @@ func (c *Conn) onReadable(fn func()) error {
 	if w.mode != modeNone {
 		return errAlreadyWaiting
 	}
+	if w.ext != nil && len(w.ext.prefix) > 0 { // bytes given back by Unhijack: readable now
+		go fn()
+		return nil
+	}
 	if c.sock.state.Load()&sockPinned != 0 {
 		return waitWithGoroutine(c, fn) // the program holds the file's RawConn
 	}
-	if !w.shared {
-		ps, err := acquireSharedPollset()
-		if err != nil {
-			return c.opError("wait", err)
+	// An accepted Conn waits on its listener's pollset, where it may
+	// already be registered; it moves to the shared one if the listener
+	// closes (listenerClosed), as it outlives the listener.
+	if h := c.hub; h != nil && !h.closed.Load() {
+		if w.set != h.set {
+			w.leaveSet()
+			w.set = h.set
 		}
-		w.leaveSet()
-		w.set, w.shared = ps, true
+	} else if err := w.joinShared(); err != nil {
+		return c.opError("wait", err)
 	}
 	w.setMode(modeReadable)
 	w.fn = fn
-	if err := w.detachAndArm(); err != nil {
+	err := w.detachAndArm()
+	if err == errLotClosed { // the listener closed meanwhile
+		if err = w.joinShared(); err == nil {
+			err = w.armLocked()
+		}
+	}
+	if err != nil {
 		w.setMode(modeNone)
 		w.fn = nil
 		return c.opError("wait", err)
 	}
+	return nil
+}
+
+// joinShared moves the Conn's registrations to the shared pollset. Called
+// with mu held.
+func (w *waitState) joinShared() error {
+	if w.shared {
+		return nil
+	}
+	ps, err := acquireSharedPollset()
+	if err != nil {
+		return err
+	}
+	w.leaveSet()
+	w.set, w.shared = ps, true
 	return nil
 }
 
@@ -174,21 +241,24 @@ func (w *waitState) detachLocked() error {
 	return s.detach()
 }
 
-// armLocked arms a one-shot registration of the socket's current fd, with
-// the read deadline. Called with mu held.
+// armLocked arms a one-shot registration of the socket's current fd on
+// w.set, with the deadline of the mode. Called with mu held.
 func (w *waitState) armLocked() error {
 	fd := w.c.sock.fd
-	rearm := w.registered && w.fd == fd && w.lot != nil
+	l := w.set.lotFor(fd)
+	rearm := w.registered && w.fd == fd && w.lot == l
 	if !rearm && w.registered {
-		// A registration of an older fd number of this socket (the fd
-		// changed while the socket was attached): remove it.
+		// A registration of an older fd number of this socket, or on
+		// another pollset: remove it.
 		w.lot.forget(w.fd)
 		w.registered = false
 	}
-	l := w.set.lotFor(fd)
-	deadline := w.c.sock.rdl.Load()
-	if w.mode == modeParked {
-		deadline = w.parkDeadline
+	var deadline int64
+	switch w.mode {
+	case modeReadable, modeReadWait:
+		deadline = w.c.sock.rdl.Load()
+	case modeParked:
+		deadline = w.x().parkDeadline
 	}
 	gen, err := l.watch(fd, w, 0, deadline, rearm)
 	if err != nil {
@@ -203,19 +273,22 @@ func (w *waitState) armLocked() error {
 func (c *Conn) finishDetach() {
 	w := c.wait.Load()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	armed := w.gen != 0
 	if err := w.detachLocked(); err != nil || !armed {
+		w.mu.Unlock()
 		return
 	}
 	if err := w.armLocked(); err != nil {
-		w.failLocked()
+		w.failLocked() // unlocks
+		return
 	}
+	w.mu.Unlock()
 }
 
 // failLocked ends a wait whose registration failed (out of kernel memory,
 // or the listener closed): the waiter is told at once, as for an error on
-// the socket, and finds the error itself when it reads.
+// the socket, and finds the error itself when it reads. Called with mu
+// held; releases it.
 func (w *waitState) failLocked() {
 	w.gen = 0
 	w.fire(readyHangup)
@@ -229,6 +302,16 @@ func (w *waitState) ready(fd int, _ uint64, why readyReason) {
 		return
 	}
 	w.gen = 0 // the kernel registration stays, disabled
+	switch w.mode {
+	case modeGrace, modeReadWait, modeParkPending:
+		w.fired, w.firedWhy = true, why
+		wake := w.mode != modeParkPending
+		w.mu.Unlock()
+		if wake {
+			w.c.idle.signal()
+		}
+		return
+	}
 	w.fire(why)
 }
 
@@ -242,13 +325,59 @@ func (w *waitState) fire(why readyReason) {
 		w.fn = nil
 		w.c.sock.cancelDetach()
 		w.mu.Unlock()
-		go fn()
+		if !w.c.sock.closed() { // Close began: the wait is over, fn does not run
+			go fn()
+		}
 	case modeParked:
 		w.mode = modeNone
+		parkedFor := time.Now().UnixNano() - w.x().parkedAt
 		w.mu.Unlock()
-		w.c.hub.wakeKept(w.c, why)
+		w.c.hub.wakeKept(w.c, why, time.Duration(parkedFor))
 	default:
 		w.mu.Unlock()
+	}
+}
+
+// listenerClosed is told that the hub's pollset closed under the
+// registration: a Conn waiting in OnReadable goes on waiting on the shared
+// pollset, a kept parked Conn closes, a Read waiting there goes on waiting
+// in the runtime poller (accepted connections outlive their listener, as
+// with std), a pending park will close.
+func (w *waitState) listenerClosed() {
+	w.mu.Lock()
+	mode := w.mode
+	w.gen, w.registered = 0, false
+	switch mode {
+	case modeParked:
+		w.setMode(modeNone)
+	case modeReadable:
+		err := w.joinShared()
+		if err == nil {
+			err = w.armLocked()
+		}
+		if err != nil {
+			w.failLocked() // fn runs and its Read finds what is there; unlocks
+			return
+		}
+	}
+	w.mu.Unlock()
+	switch mode {
+	case modeParked:
+		w.c.hub.closeKept(w.c, nil)
+	case modeGrace, modeReadWait: // the Read goes on in the runtime poller
+		w.c.idle.signal()
+	}
+}
+
+// clearParkPending drops what a parking EOF left for a park that did not
+// come: the Conn went on and is idle again.
+func (w *waitState) clearParkPending() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.mode == modeParkPending {
+		w.disarmLocked()
+		w.fired = false
+		w.setMode(modeNone)
 	}
 }
 
@@ -279,6 +408,9 @@ func (w *waitState) closing() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
+	if w.mode == modeReadWait || w.mode == modeGrace {
+		defer w.c.idle.signal() // the waiting Read finds the Conn closed
+	}
 	w.disarmLocked()
 	w.setMode(modeNone)
 	w.fn = nil
@@ -286,25 +418,23 @@ func (w *waitState) closing() {
 	w.leaveSet()
 }
 
-// leaveSet leaves the pollset the Conn was registered on: the kernel
-// registration a kept park left there goes, and it stops counting as a
-// user of the shared pollset.
+// leaveSet forgets the pollset the Conn waited on, removing its
+// registration there, and stops counting as a user of the shared pollset.
 func (w *waitState) leaveSet() {
-	if w.registered {
+	if w.registered && w.lot != nil {
 		w.lot.forget(w.fd)
-		w.registered = false
 	}
 	if w.shared {
 		releaseSharedPollset()
 	}
-	w.set, w.lot, w.shared = nil, nil, false
+	w.set, w.lot, w.shared, w.registered, w.gen = nil, nil, false, false, 0
 }
 
 // deadlineChanged moves a waiting Conn's read deadline.
 func (w *waitState) deadlineChanged(deadline int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.gen != 0 && w.mode == modeReadable {
+	if w.gen != 0 && (w.mode == modeReadable || w.mode == modeReadWait) {
 		w.lot.setDeadline(w.fd, w.gen, deadline)
 	}
 }
@@ -313,13 +443,14 @@ func (w *waitState) deadlineChanged(deadline int64) {
 func (w *waitState) takePrefix(p []byte) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.prefix) == 0 {
+	x := w.ext
+	if x == nil || len(x.prefix) == 0 {
 		return 0
 	}
-	n := copy(p, w.prefix)
-	w.prefix = w.prefix[n:]
-	if len(w.prefix) == 0 {
-		w.prefix = nil
+	n := copy(p, x.prefix)
+	x.prefix = x.prefix[n:]
+	if len(x.prefix) == 0 {
+		x.prefix = nil
 	}
 	return n
 }

@@ -14,6 +14,7 @@ require (
 
 require (
 	github.com/fatih/color v1.19.0 // indirect
+	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
@@ -30,8 +31,12 @@ require (
 )
 
 require (
+	github.com/gobwas/ws v1.5.0
+	github.com/pollnet/pollnet/examples/longlived v0.0.0
 	golang.org/x/net v0.62.0
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/sys v0.49.0
 )
 
 replace github.com/pollnet/pollnet => ../
+
+replace github.com/pollnet/pollnet/examples/longlived => ../examples/longlived

@@ -13,30 +13,32 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pollnet/pollnet/gnet/pkg/logging"
 )
 
 // engine is one server (Run/Rotate) or client (NewClient) instance.
 //
-// Invariants: listeners, loops and lb are set before any goroutine other
-// than the creator can see the engine (Engine handles are first handed out
-// in OnBoot), and never change afterwards, so CountConnections and the other
-// Engine methods need no lock. done is closed only after every goroutine the
-// engine started has returned and every descriptor it owned is closed.
+// Invariants: listeners, loops, lb and acc are set before any goroutine
+// other than the creator can see the engine (Engine handles are first handed
+// out in OnBoot), and never change afterwards, so CountConnections and the
+// other Engine methods need no lock. done is closed only after every
+// goroutine the engine started has returned and every descriptor it owned is
+// closed.
 type engine struct {
 	opts      *Options
 	handler   EventHandler
 	listeners []*listener
 	loops     []*eventloop
 	lb        loadBalancer
-	acc       *acceptor
+	acc       *acceptor // nil without stream listeners
 	isClient  bool
-	addrs     []string
 
 	reqOnce  sync.Once
-	req      chan struct{} // closed when a shutdown is requested
-	done     chan struct{} // closed when the engine has fully stopped
-	stopped  atomic.Bool   // set just before done is closed
-	started  atomic.Bool
+	req      chan struct{}  // closed when a shutdown is requested
+	done     chan struct{}  // closed when the engine has fully stopped
+	stopped  atomic.Bool    // set just before done is closed
+	started  atomic.Bool    // the loops run (OnBoot has returned)
 	wg       sync.WaitGroup // loops, acceptor, ticker
 	errMu    sync.Mutex
 	fatalErr error
@@ -76,8 +78,10 @@ func (eng *engine) logf(level, format string, args ...any) {
 	}
 }
 
+// validate is Engine.Validate, as gnet v2 defines it: an engine without
+// listeners (a client's) is empty.
 func (eng *engine) validate() error {
-	if len(eng.listeners) == 0 && !eng.isClient {
+	if len(eng.listeners) == 0 {
 		return ErrEmptyEngine
 	}
 	if eng.stopped.Load() {
@@ -102,7 +106,7 @@ func (eng *engine) dup() (int, error) {
 
 func (eng *engine) dupListener(network, addr string) (int, error) {
 	for _, ln := range eng.listeners {
-		if ln.network == network && ln.address == addr {
+		if ln.matches(network, addr) {
 			return ln.dup()
 		}
 	}
@@ -119,7 +123,12 @@ func (eng *engine) stop(ctx context.Context) error {
 	}
 }
 
+// register is Engine.Register. As in gnet v2 there are no loops to put a
+// connection on until OnBoot has returned: ErrEmptyEngine before.
 func (eng *engine) register(ctx context.Context) (<-chan RegisteredResult, error) {
+	if !eng.started.Load() {
+		return nil, ErrEmptyEngine
+	}
 	if c, ok := FromNetConnContext(ctx); ok {
 		return eng.lb.next(c.RemoteAddr()).Enroll(ctx, c)
 	}
@@ -140,7 +149,8 @@ func numLoops(o *Options) int {
 	return min(n, 1<<16)
 }
 
-// makeLoops opens the pollers of n loops and builds the load balancer.
+// makeLoops opens the pollers of the loops, puts the sockets of UDP
+// listeners on them and builds the load balancer.
 func (eng *engine) makeLoops() error {
 	n := numLoops(eng.opts)
 	if eng.opts.LockOSThread && n > 10000 {
@@ -153,6 +163,17 @@ func (eng *engine) makeLoops() error {
 			return err
 		}
 		eng.loops = append(eng.loops, l)
+	}
+	for _, ln := range eng.listeners {
+		if ln.kind != kindUDP {
+			continue
+		}
+		for i, fd := range ln.fds {
+			if err := eng.loops[i%n].addDatagramSocket(ln, fd); err != nil {
+				eng.closeLoops()
+				return err
+			}
+		}
 	}
 	lb := eng.opts.LB
 	if eng.isClient {
@@ -174,7 +195,7 @@ func (eng *engine) closeLoops() {
 	}
 }
 
-// startLoops starts the loop goroutines and the ticker.
+// startLoops starts the loop goroutines, the acceptor and the ticker.
 func (eng *engine) startLoops() {
 	eng.started.Store(true)
 	for _, l := range eng.loops {
@@ -182,6 +203,13 @@ func (eng *engine) startLoops() {
 		go func() {
 			defer eng.wg.Done()
 			l.run()
+		}()
+	}
+	if eng.acc != nil {
+		eng.wg.Add(1)
+		go func() {
+			defer eng.wg.Done()
+			eng.acc.run()
 		}()
 	}
 	if eng.opts.Ticker {
@@ -212,8 +240,9 @@ func (eng *engine) ticker() {
 	}
 }
 
-// shutdownLoops stops every loop (each closes its connections, firing
-// OnClose) and waits for all engine goroutines.
+// shutdownLoops stops the acceptor and every loop (each closes its
+// connections, firing OnClose), waits for all engine goroutines, and closes
+// the pollers and listeners.
 func (eng *engine) shutdownLoops() {
 	if eng.acc != nil {
 		eng.acc.stop()
@@ -222,6 +251,12 @@ func (eng *engine) shutdownLoops() {
 		l.requestStop()
 	}
 	eng.wg.Wait()
+	eng.release()
+}
+
+// release closes what the engine owns once no goroutine of it runs: the
+// loops' pollers (after their exit), the acceptor's poller, the listeners.
+func (eng *engine) release() {
 	eng.closeLoops()
 	if eng.acc != nil {
 		eng.acc.p.Close()
@@ -231,12 +266,33 @@ func (eng *engine) shutdownLoops() {
 	}
 }
 
-func (eng *engine) finish() error {
+// markDone records that the engine has stopped and returns the error that
+// stopped it, if any.
+func (eng *engine) markDone() error {
 	eng.stopped.Store(true)
 	close(eng.done)
+	logging.Cleanup()
 	eng.errMu.Lock()
 	defer eng.errMu.Unlock()
 	return eng.fatalErr
+}
+
+// setupLogger picks the engine's logger as gnet v2 does (WithLogger, else a
+// file logger for WithLogPath, else the package default) and installs it as
+// pkg/logging's default.
+func (o *Options) setupLogger() {
+	if o.Logger != nil {
+		logging.SetDefaultLoggerAndFlusher(o.Logger, nil)
+		return
+	}
+	logger, flusher := logging.GetDefaultLogger(), logging.GetDefaultFlusher()
+	if o.LogPath != "" {
+		if l, f, err := logging.CreateLoggerAsLocalFile(o.LogPath, o.LogLevel); err == nil {
+			logger, flusher = l, f
+		}
+	}
+	o.Logger = logger
+	logging.SetDefaultLoggerAndFlusher(logger, flusher)
 }
 
 func parseProtoAddr(protoAddr string) (network, addr string, err error) {
@@ -247,7 +303,7 @@ func parseProtoAddr(protoAddr string) (network, addr string, err error) {
 	switch u.Scheme {
 	case "":
 		return "", "", ErrInvalidNetworkAddress
-	case "tcp", "tcp4", "tcp6":
+	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6":
 		if u.Host == "" || u.Path != "" {
 			return "", "", ErrInvalidNetworkAddress
 		}
@@ -263,20 +319,14 @@ func parseProtoAddr(protoAddr string) (network, addr string, err error) {
 	}
 }
 
-func run(h EventHandler, addrs []string, opts []Option) error {
-	o := loadOptions(opts...)
-	o.normalize()
-	if o.LockOSThread && o.NumEventLoop > 10000 {
-		return ErrTooManyEventLoopThreads
-	}
-	eng := newEngine(h, o)
-	eng.addrs = addrs
+// openListeners opens the listeners of addrs (all or none).
+func (eng *engine) openListeners(addrs []string) error {
+	n := numLoops(eng.opts)
 	for _, a := range addrs {
 		network, addr, err := parseProtoAddr(a)
 		if err == nil {
 			var ln *listener
-			ln, err = openListener(network, addr, o)
-			if err == nil {
+			if ln, err = openListener(network, addr, eng.opts, n); err == nil {
 				eng.listeners = append(eng.listeners, ln)
 				continue
 			}
@@ -284,21 +334,30 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 		for _, ln := range eng.listeners {
 			ln.close()
 		}
+		eng.listeners = nil
 		return err
 	}
-	closeAll := func() {
-		for _, ln := range eng.listeners {
-			ln.close()
-		}
+	return nil
+}
+
+func run(h EventHandler, addrs []string, opts []Option) error {
+	o := loadOptions(opts...)
+	o.normalize()
+	o.setupLogger()
+	if o.LockOSThread && o.NumEventLoop > 10000 {
+		return ErrTooManyEventLoopThreads
+	}
+	eng := newEngine(h, o)
+	if err := eng.openListeners(addrs); err != nil {
+		return err
 	}
 	if err := eng.makeLoops(); err != nil {
-		closeAll()
+		eng.release()
 		return err
 	}
 	acc, err := newAcceptor(eng)
 	if err != nil {
-		eng.closeLoops()
-		closeAll()
+		eng.release()
 		return err
 	}
 	eng.acc = acc
@@ -313,22 +372,32 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 		}
 	}()
 	if h.OnBoot(e) == Shutdown {
-		acc.p.Close()
-		eng.closeLoops()
-		closeAll()
-		eng.finish()
+		eng.release()
+		eng.markDone()
 		return nil
 	}
 	eng.startLoops()
-	eng.wg.Add(1)
-	go func() {
-		defer eng.wg.Done()
-		acc.run()
-	}()
 	<-eng.req
+	eng.settle()
 	h.OnShutdown(e)
 	eng.shutdownLoops()
-	return eng.finish()
+	return eng.markDone()
+}
+
+// settle waits until every loop has finished what it was doing when the
+// shutdown was requested (each runs a no-op task), so that OnShutdown sees
+// the effects of every callback that ran before the request, as it does in
+// gnet v2, whose loop returns before OnShutdown when a callback asks for the
+// shutdown.
+func (eng *engine) settle() {
+	var wg sync.WaitGroup
+	for _, l := range eng.loops {
+		wg.Add(1)
+		if l.post(wg.Done) != nil {
+			wg.Done()
+		}
+	}
+	wg.Wait()
 }
 
 // ---- client side ----
@@ -336,6 +405,7 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 func newClientEngine(h EventHandler, opts []Option) (*engine, error) {
 	o := loadOptions(opts...)
 	o.normalize()
+	o.setupLogger()
 	eng := newEngine(h, o)
 	eng.isClient = true
 	return eng, nil
@@ -351,8 +421,8 @@ func (eng *engine) startClient() error {
 		return err
 	}
 	if eng.handler.OnBoot(Engine{eng}) == Shutdown {
-		eng.closeLoops()
-		eng.finish()
+		eng.release()
+		eng.markDone()
 		return nil
 	}
 	eng.startLoops()
@@ -367,13 +437,25 @@ func (eng *engine) stopClient() error {
 		return ErrEngineInShutdown
 	}
 	eng.requestShutdown()
+	eng.settle()
 	eng.handler.OnShutdown(Engine{eng})
 	eng.shutdownLoops()
-	return eng.finish()
+	return eng.markDone()
+}
+
+// clientReady reports why the client cannot take a connection, if it cannot.
+func (eng *engine) clientReady() error {
+	switch {
+	case eng.stopped.Load():
+		return ErrEngineInShutdown
+	case !eng.started.Load():
+		return errors.New("gnet: client not started")
+	}
+	return nil
 }
 
 func (eng *engine) dialClient(network, address string, ctx any) (Conn, error) {
-	if err := eng.validate(); err != nil {
+	if err := eng.clientReady(); err != nil {
 		return nil, err
 	}
 	nc, err := net.Dial(network, address)
@@ -387,13 +469,9 @@ func (eng *engine) enrollClient(nc net.Conn, ctx any) (Conn, error) {
 	if nc == nil {
 		return nil, ErrInvalidNetConn
 	}
-	if err := eng.validate(); err != nil {
+	if err := eng.clientReady(); err != nil {
 		nc.Close()
 		return nil, err
-	}
-	if !eng.started.Load() {
-		nc.Close()
-		return nil, errors.New("gnet: client not started")
 	}
 	l := eng.lb.next(nc.RemoteAddr())
 	return l.enrollSync(nc, ctx)

@@ -25,5 +25,5 @@ go test -count=1 -timeout 5m -run '^TestReliabilityOpenCloseCycles$' -v . | grep
 step "soak: ${SOAK_CONNS:-2000} connections for ${SOAK_DURATION:-30s}"
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-go build -o "$bin/soak" ./cmd/soak
+(cd bench && go build -o "$bin/soak" ./cmd/soak) # the soak lives in the bench module
 timeout 10m "$bin/soak" -conns "${SOAK_CONNS:-2000}" -duration "${SOAK_DURATION:-30s}"

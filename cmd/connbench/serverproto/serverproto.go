@@ -3,9 +3,9 @@
 package serverproto
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -60,6 +60,29 @@ func FormatStats(goroutines int, extra map[string]int64) string {
 	return b.String()
 }
 
+var (
+	commandMu sync.Mutex
+	command   func(line string) string
+)
+
+// HandleCommands makes h the handler of the commands read on stdin; it runs
+// them one at a time, and its result is printed as "REPLY <result>".
+func HandleCommands(h func(line string) string) {
+	commandMu.Lock()
+	defer commandMu.Unlock()
+	command = h
+}
+
+func runCommand(line string) string {
+	commandMu.Lock()
+	h := command
+	commandMu.Unlock()
+	if h == nil {
+		return "ERROR no command handler"
+	}
+	return h(line)
+}
+
 // Supervise installs the signal handlers and lifetime bounds described in the
 // package comment. stats may be nil. stop is called (once, from another
 // goroutine) when the server must exit; after it returns, the process exits.
@@ -77,8 +100,11 @@ func Supervise(max time.Duration, stats func() map[string]int64, stop func()) {
 		fmt.Fprintln(os.Stderr, "server: -max exceeded, exiting")
 		quit(3)
 	})
-	go func() { // stdin EOF: the orchestrator is gone
-		_, _ = io.Copy(io.Discard, os.Stdin)
+	go func() { // commands until stdin's EOF: then the orchestrator is gone
+		lines := bufio.NewScanner(os.Stdin)
+		for lines.Scan() {
+			Println("REPLY " + runCommand(lines.Text()))
+		}
 		quit(0)
 	}()
 	sigs := make(chan os.Signal, 4)

@@ -29,3 +29,14 @@ func TestFlags(t *testing.T) {
 		t.Errorf("%+v", f)
 	}
 }
+
+func TestCommands(t *testing.T) {
+	defer HandleCommands(nil)
+	if got := runCommand("broadcast 1"); got != "ERROR no command handler" {
+		t.Errorf("no handler: %q", got)
+	}
+	HandleCommands(func(line string) string { return "done " + line })
+	if got := runCommand("broadcast 1"); got != "done broadcast 1" {
+		t.Errorf("handler: %q", got)
+	}
+}
