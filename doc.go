@@ -21,8 +21,14 @@
 // poller in a record of a few dozen bytes, and the next request on the same TCP
 // connection is handed out again by Accept as a new *Conn. Clients never notice.
 // Parking is decided by a conservative rule (see hibernate.go) that never parks
-// when a byte could be lost or reordered: TLS, HTTP/2, hijacked connections,
+// when a byte could be lost or reordered: HTTP/2, hijacked connections,
 // pipelined requests and non-HTTP protocols simply run as with std.
+//
+// ServeTLS, ListenAndServeTLS and ServeServerTLS do the same for HTTPS/1.1:
+// pollnet runs the TLS handshake itself and hands net/http a plaintext view of
+// each HTTP/1.x connection, so that an idle one hibernates keeping its
+// *tls.Conn, and its next request is decrypted as if nothing happened. TLS
+// served by net/http itself (srv.ServeTLS, tls.NewListener) never parks.
 //
 // Because a woken socket comes back through Accept, net/http runs its
 // ConnState, ConnContext and BaseContext hooks again for each wake-up.

@@ -201,5 +201,8 @@ func Hibernate(*http.Server) {}
 
 func onReadablePolled(net.Conn, func()) (bool, error) { return false, nil }
 
+// serveTLSPolled leaves ServeServerTLS to std here.
+func serveTLSPolled(*http.Server, net.Listener, string, string) (bool, error) { return false, nil }
+
 // Unhijack is not supported without pollnet's pollers.
 func Unhijack(net.Conn, []byte) error { return errNoSupport }

@@ -433,12 +433,18 @@ func connStateHook(nc net.Conn, state http.ConnState) {
 	if !ok {
 		return // TLS or another wrapper: never parks
 	}
+	c.idle.onState(state)
+}
+
+// onState moves the rule on what net/http's ConnState hook reports for the
+// connection it belongs to (a *Conn, or ServeServerTLS's view).
+func (s *idleState) onState(state http.ConnState) {
 	switch state {
 	case http.StateIdle:
-		c.idle.enterIdle()
+		s.enterIdle()
 	case http.StateHijacked:
-		c.idle.disable()
+		s.disable()
 	case http.StateActive, http.StateClosed:
-		c.idle.interrupt()
+		s.interrupt()
 	}
 }

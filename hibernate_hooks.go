@@ -6,6 +6,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"runtime"
+	"sync"
+	"weak"
 )
 
 // Hibernate lets srv's idle HTTP/1.x keep-alive connections on pollnet
@@ -20,7 +23,15 @@ import (
 // every request sees the context ConnContext returned for it. When the
 // server has either hook, a hibernating connection keeps its *Conn (a few
 // hundred bytes more than without hooks; README.md gives the figure).
+//
+// Calling it again for the same server (ServeServerTLS calls it) does
+// nothing.
 func Hibernate(srv *http.Server) {
+	key := weak.Make(srv)
+	if _, done := hibernated.LoadOrStore(key, struct{}{}); done {
+		return
+	}
+	runtime.AddCleanup(srv, func(k weak.Pointer[http.Server]) { hibernated.Delete(k) }, key)
 	hooks := &serverHooks{connState: srv.ConnState, connContext: srv.ConnContext}
 	hooks.keep = hooks.connState != nil || hooks.connContext != nil
 	srv.ConnState = hooks.onState
@@ -28,6 +39,10 @@ func Hibernate(srv *http.Server) {
 		srv.ConnContext = hooks.onContext
 	}
 }
+
+// hibernated holds the servers Hibernate has wrapped the hooks of. Its
+// keys are weak: a server that is garbage leaves it.
+var hibernated sync.Map // weak.Pointer[http.Server] -> struct{}
 
 // serverHooks is a hibernating server's hooks: the user's, and what keeps
 // them seeing std's view across parks.
@@ -41,6 +56,10 @@ type serverHooks struct {
 // std would not show: the StateClosed of the park and the StateNew of the
 // wake-up of a kept Conn.
 func (h *serverHooks) onState(nc net.Conn, state http.ConnState) {
+	if v, ok := nc.(*tlsView); ok {
+		h.onViewState(v, state)
+		return
+	}
 	c, ok := nc.(*Conn)
 	if !ok || c.hub == nil {
 		if h.connState != nil {
@@ -73,11 +92,18 @@ func (h *serverHooks) onState(nc net.Conn, state http.ConnState) {
 // onContext is the server's ConnContext hook: it calls the user's once per
 // TCP connection and gives every later wake-up the same context.
 func (h *serverHooks) onContext(ctx context.Context, nc net.Conn) context.Context {
-	c, ok := nc.(*Conn)
-	if !ok || c.hub == nil {
+	var w *waitState
+	switch c := nc.(type) {
+	case *tlsView: // the user's hook sees the *tls.Conn
+		w, nc = c.c.waitState(), c.tc
+	case *Conn:
+		if c.hub != nil {
+			w = c.waitState()
+		}
+	}
+	if w == nil {
 		return h.connContext(ctx, nc)
 	}
-	w := c.waitState()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	x := w.x()

@@ -122,6 +122,13 @@ func compareHooks(t *testing.T, configure func(*http.Server), wantStates int, sc
 		traces = append(traces, sortClosings(tr))
 		contexts = append(contexts, n)
 	}
+	sameHooks(t, traces, contexts, wantStates)
+}
+
+// sameHooks fails unless std (index 0) and pollnet (1) gave ConnState the
+// same wantStates states and ran ConnContext as often.
+func sameHooks(t *testing.T, traces [][]string, contexts []int, wantStates int) {
+	t.Helper()
 	if !slices.Equal(traces[0], traces[1]) {
 		t.Fatalf("ConnState differs:\nstd:     %q\npollnet: %q", traces[0], traces[1])
 	}

@@ -211,15 +211,25 @@ func (h *hub) wakePlain(fd int, info parkInfo, l *lot, parked bool) {
 	h.push(c)
 }
 
-// parkKept parks a Conn that the server's hooks must see again: it
-// detaches now and registers at the StateClosed hook (completeKeptPark), so
-// that its next StateNew can never come before the last StateClosed.
+// parkKept parks a Conn that the server's hooks must see again, or closes
+// it when it cannot park.
 func (h *hub) parkKept(c *Conn, deadline int64) error {
+	if !h.tryParkKept(c, deadline) {
+		return c.close()
+	}
+	return nil
+}
+
+// tryParkKept parks a kept Conn: it detaches now and registers at the
+// StateClosed hook (completeKeptPark), so that its next StateNew can never
+// come before the last StateClosed. It returns false, leaving c open, when
+// c is in use or waiting, or the hub is closed.
+func (h *hub) tryParkKept(c *Conn, deadline int64) bool {
 	w := c.waitState()
 	w.mu.Lock()
 	if w.mode != modeNone && w.mode != modeParkPending || h.closed.Load() || !w.detachForPark() {
 		w.mu.Unlock()
-		return c.close()
+		return false
 	}
 	if w.set != h.set {
 		w.leaveSet()
@@ -229,7 +239,7 @@ func (h *hub) parkKept(c *Conn, deadline int64) error {
 	w.x().parkDeadline, w.x().parkedAt = deadline, time.Now().UnixNano()
 	w.mu.Unlock()
 	h.stats.parked.Add(1)
-	return nil
+	return true
 }
 
 // completeKeptPark registers a Conn parked by parkKept. It reports whether
@@ -296,22 +306,33 @@ func (h *hub) wakeKept(c *Conn, why readyReason, parkedFor time.Duration) {
 }
 
 // closeKept closes a kept parked Conn, and tells the server's ConnState hook
-// that the connection closed, as net/http would have.
+// that the connection closed, as net/http would have. A Conn with a keeper
+// is closed by its keeper.
 func (h *hub) closeKept(c *Conn, why *atomic.Uint64) {
-	c.close()
 	h.stats.parked.Add(-1)
 	if why != nil {
 		why.Add(1)
 	}
+	if k := c.keeper(); k != nil {
+		k.closeKept()
+		return
+	}
+	c.close()
 	if srv := c.wait.Load().hooks(); srv != nil && srv.connState != nil {
 		go srv.connState(c, http.StateClosed)
 	}
 }
 
-// push queues a woken Conn for Accept.
+// push queues a woken Conn for Accept. Once the hub is closed (and its
+// queues drained) it closes c instead.
 func (h *hub) push(c *Conn) {
 	q := &h.queues[int(c.sock.fd)%len(h.queues)]
 	q.mu.Lock()
+	if h.closed.Load() {
+		q.mu.Unlock()
+		h.closeQueued(c)
+		return
+	}
 	q.conns = append(q.conns, c)
 	q.mu.Unlock()
 	h.queued.Add(1)
@@ -373,14 +394,27 @@ func (h *hub) close() {
 		}
 	}
 	for _, c := range h.drain() {
-		if c.wait.Load().hooks() != nil { // a kept Conn: its hooks saw it idle, not closed
-			h.closeKept(c, nil)
-			h.stats.parked.Add(1) // closeKept counts a parked Conn; this one was queued
-			continue
-		}
-		c.close()
+		h.closeQueued(c)
 	}
 	h.set.stop()
+}
+
+// closeQueued closes a Conn taken out of a wake queue by close.
+func (h *hub) closeQueued(c *Conn) {
+	if c.wait.Load().hooks() != nil || c.keeper() != nil { // a kept Conn: its hooks saw it idle, not closed
+		h.closeKept(c, nil)
+		h.stats.parked.Add(1) // closeKept counts a parked Conn; this one was queued
+		return
+	}
+	c.close()
+}
+
+// A keeper is the layer that owns a kept Conn from above (a TLS
+// connection's view, tls_conn.go). When the Conn's park or its place in a
+// wake queue ends without a wake-up, the hub lets the keeper close it.
+// closeKept must not block: it may run on a poll loop.
+type keeper interface {
+	closeKept()
 }
 
 // localAddr is an accepted socket's local address: the listener's own when

@@ -42,10 +42,18 @@ import (
 // connection on platforms without pollnet's pollers) works too, with a
 // goroutine that waits for readability without consuming a byte: same
 // semantics, no saving. A *tls.Conn waits on the connection under it; fn's
-// Read may then wait for the rest of a TLS record.
+// Read may then wait for the rest of a TLS record. Beware that crypto/tls
+// reads ahead: records it already holds do not make the socket readable, so
+// wait on a *tls.Conn only once a Read has found nothing (a Read after a
+// read deadline in the past returns what crypto/tls holds, or a timeout).
+// The connection a handler hijacks under ServeServerTLS does that itself:
+// fn runs at once when data is held above the socket.
 func OnReadable(c net.Conn, fn func()) error {
 	if fn == nil {
 		return errNilFunc
+	}
+	if v, ok := c.(interface{ waitReadable(func()) error }); ok { // ServeServerTLS's view
+		return v.waitReadable(fn)
 	}
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
@@ -57,9 +65,8 @@ func OnReadable(c net.Conn, fn func()) error {
 }
 
 var (
-	errAlreadyWaiting = errors.New("pollnet: OnReadable called on a connection that is already waiting")
-	errNilFunc        = errors.New("pollnet: OnReadable needs a function")
-	errNoRawConn      = errors.New("pollnet: OnReadable needs a connection that implements syscall.Conn")
+	errNilFunc   = errors.New("pollnet: OnReadable needs a function")
+	errNoRawConn = errors.New("pollnet: OnReadable needs a connection that implements syscall.Conn")
 )
 
 // waitWithGoroutine is OnReadable for connections not on pollnet's pollers:

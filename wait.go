@@ -4,6 +4,7 @@ package pollnet
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,7 @@ type waitState struct {
 // waitExt holds what only kept parks and unhijacked Conns need, so that a
 // Conn waiting in OnReadable carries none of it.
 type waitExt struct {
+	keeper       keeper          // the layer that owns the Conn from above (hub.go); set before it is first queued
 	parkDeadline int64           // modeParked: the idle deadline net/http set (unix ns; 0: none)
 	parkedAt     int64           // modeParked: when it parked (unix ns)
 	prefix       []byte          // given back by Unhijack: read before the socket
@@ -95,6 +97,20 @@ func (w *waitState) takeNew() bool {
 	return true
 }
 
+// keeper returns the Conn's keeper, or nil.
+func (c *Conn) keeper() keeper {
+	w := c.wait.Load()
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ext == nil {
+		return nil
+	}
+	return w.ext.keeper
+}
+
 // x returns the waitState's extension, making it. Called with mu held.
 func (w *waitState) x() *waitExt {
 	if w.ext == nil {
@@ -113,6 +129,8 @@ const (
 	modeParkPending
 	modeParked
 )
+
+var errAlreadyWaiting = errors.New("pollnet: OnReadable called on a connection that is already waiting")
 
 // onReadablePolled is OnReadable for connections on pollnet's pollers.
 func onReadablePolled(nc net.Conn, fn func()) (handled bool, err error) {

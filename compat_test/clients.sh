@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v curl >/dev/null || ! command -v wrk >/dev/null || ! command -v h2load >/dev/null; then
-	apt-get update -qq && apt-get install -y -qq curl wrk nghttp2-client >/dev/null
+if ! command -v curl >/dev/null || ! command -v wrk >/dev/null || ! command -v h2load >/dev/null ||
+	! command -v openssl >/dev/null || ! command -v chromium >/dev/null; then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl wrk nghttp2-client openssl chromium >/dev/null
 fi
 
 work=$(mktemp -d)
@@ -142,7 +143,32 @@ h2load_check() {
 	fi
 }
 
-stats() { curl -sS "http://$PLAIN/stats"; }
+# openssl_session FLAGS LETTER: one TLS connection through openssl s_client:
+# a request, an idle pause (the connection hibernates), s_client's command
+# LETTER (K: a TLS 1.3 KeyUpdate asking for the server's; R: a TLS 1.2
+# renegotiation), two more requests after pauses. Prints the number of
+# responses and the alert s_client reports, if any.
+openssl_session() {
+	local flags=$1 letter=$2 req='GET /hello HTTP/1.1\nHost: x\n\n'
+	{
+		sleep 2 # s_client checks for its command letters per read of stdin: no request may wait unread
+		# shellcheck disable=SC2059
+		printf "$req"
+		sleep 0.5
+		printf '%s\n' "$letter"
+		sleep 0.5
+		# shellcheck disable=SC2059
+		printf "$req"
+		sleep 0.5
+		printf 'GET /hello HTTP/1.1\nHost: x\nConnection: close\n\n'
+		sleep 1
+	} | {
+		# shellcheck disable=SC2086
+		timeout 20 openssl s_client -connect "$TLS" $flags -crlf >"$work/ossl.out" 2>&1 || true
+	}
+	echo "$(grep -o '200 OK' "$work/ossl.out" | wc -l) responses, $(grep -o 'alert [a-z ]*' "$work/ossl.out" | head -1)"
+}
+
 json_field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 run_suite() {
@@ -154,31 +180,60 @@ run_suite() {
 	curl_reuse "$name http/1.1 over TLS" "-k --http1.1" "https://$TLS" "1.1"
 	curl_continue "$name http/1.1" "--http1.1" "http://$PLAIN"
 	curl_continue "$name h2 over TLS" "-k --http2" "https://$TLS"
+	curl_continue "$name http/1.1 over TLS" "-k --http1.1" "https://$TLS"
+	check "$name TLS 1.3 KeyUpdate after an idle pause" "3 responses, " "$(openssl_session -tls1_3 K)"
+	renegotiation[$name]=$(openssl_session -tls1_2 R)
+	browser "$name"
 	wrk_check "$name /hello" "http://$PLAIN/hello" 5 50
 	wrk_check "$name /big" "http://$PLAIN/big" 1048576 8
 	h2load_check "$name h2c" "" "http://$PLAIN/hello" 2000 5
 	h2load_check "$name h2 over TLS" "" "https://$TLS/hello" 2000 5
 	h2load_check "$name http/1.1" "--h1" "http://$PLAIN/hello" 2000 5
+	wrk_check "$name https /hello" "https://$TLS/hello" 5 50
+	h2load_check "$name http/1.1 over TLS" "--h1" "https://$TLS/hello" 2000 5
+}
+declare -A renegotiation
+
+# browser NAME: headless Chromium loads /page over HTTPS/1.1; the page's
+# script fetches /hello three times with 300 ms pauses (the connection
+# hibernates between them, on pollnet) and writes what it got.
+browser() {
+	local got
+	got=$(timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-http2 --ignore-certificate-errors \
+		--user-data-dir="$work/chromium" --dump-dom "https://$TLS/page" 2>"$work/chromium.log" |
+		grep -o 'fetched: [0-9][^<]*' || true)
+	check "$1 Chromium over HTTPS/1.1, fetches with idle pauses" "fetched: 200 hello, 200 hello, 200 hello" "$got"
+}
+
+# hibernated WHAT PATH MIN: the listener whose stats PATH serves parked and
+# woke connections at least MIN times.
+hibernated() {
+	local s parks wakes
+	s=$(curl -sS "http://$PLAIN/$2")
+	echo "pollnet $1 listener stats: $s"
+	parks=$(json_field Parks <<<"$s")
+	wakes=$(json_field Wakes <<<"$s")
+	if [[ "${parks:-0}" -ge $3 && "${wakes:-0}" -ge $3 ]]; then
+		pass "pollnet: idle $1 connections hibernated and woke (Parks $parks, Wakes $wakes)"
+	else
+		fail "pollnet: want $1 Parks and Wakes >= $3, stats $s"
+	fi
 }
 
 start pollnet
 echo "== pollnet (hibernation on, IdleGrace 50ms): plain $PLAIN, tls $TLS"
 run_suite pollnet
-s=$(stats)
-echo "pollnet plain listener stats: $s"
-parks=$(json_field Parks <<<"$s")
-wakes=$(json_field Wakes <<<"$s")
 # curl_reuse over http/1.1 and curl_continue park and wake the connection
 # between requests: at least 2 + 1 wakes.
-if [[ "${parks:-0}" -ge 3 && "${wakes:-0}" -ge 3 ]]; then
-	pass "pollnet: idle connections hibernated and woke (Parks $parks, Wakes $wakes)"
-else
-	fail "pollnet: want Parks and Wakes >= 3, stats $s"
-fi
+hibernated plain stats 3
+# The same over TLS, the openssl sessions and the browser's fetches.
+hibernated TLS tlsstats 7
 
 start std -std
 echo "== std: plain $PLAIN, tls $TLS"
 run_suite std
+
+check "TLS 1.2 renegotiation refused as std refuses it (${renegotiation[std]})" "${renegotiation[std]}" "${renegotiation[pollnet]}"
 
 echo "clients: $passes passed, $fails failed"
 [[ $fails == 0 ]]

@@ -1,4 +1,4 @@
-//go:build linux && pollnet_servetls
+//go:build linux
 
 package main
 

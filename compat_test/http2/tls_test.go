@@ -10,9 +10,11 @@ import (
 	"github.com/pollnet/pollnet/compat_test/internal/compat"
 )
 
-// TestServeTLS: srv.ServeTLS on a pollnet listener negotiates h2 or
-// http/1.1 by ALPN. Neither ever parks (TLS: the hook sees a *tls.Conn),
-// and each client keeps its one connection across idle pauses.
+// TestServeTLS: pollnet.ServeServerTLS (hibernation on) and srv.ServeTLS
+// (hibernation off) on a pollnet listener negotiate h2 or http/1.1 by ALPN,
+// and each client keeps its one connection across idle pauses. HTTP/2 never
+// parks; with hibernation on, an idle HTTP/1.1 connection parks and wakes
+// on the same TLS session.
 func TestServeTLS(t *testing.T) {
 	pair := compat.NewTLSPair(t)
 	for _, m := range compat.PollnetModes {
@@ -24,6 +26,9 @@ func TestServeTLS(t *testing.T) {
 				tr := &http.Transport{TLSClientConfig: pair.ClientConfig(), ForceAttemptHTTP2: true}
 				defer tr.CloseIdleConnections()
 				tlsRoundTrips(t, hs, &http.Client{Transport: tr}, "HTTP/2.0", "h2")
+				if s := hs.Stats(); s.Parks != 0 {
+					t.Errorf("an HTTP/2 connection parked: %+v", s)
+				}
 			})
 			t.Run("http1.1", func(t *testing.T) {
 				tr := &http.Transport{
@@ -35,8 +40,12 @@ func TestServeTLS(t *testing.T) {
 			})
 
 			compat.WaitDrained(t, hs.Ln)
-			if s := hs.Stats(); s.Parks != 0 {
-				t.Errorf("a TLS connection parked: %+v", s)
+			s := hs.Stats()
+			if m == compat.Hibernating && (s.Parks == 0 || s.Wakes == 0) {
+				t.Errorf("no HTTP/1.1 connection hibernated: %+v", s)
+			}
+			if m != compat.Hibernating && s.Parks != 0 {
+				t.Errorf("a TLS connection parked without hibernation: %+v", s)
 			}
 		})
 	}

@@ -4,7 +4,9 @@
 //
 //	plain: HTTP/1.1 and h2c (prior knowledge and Upgrade, through x/net's
 //	       h2c handler), with idle hibernation (pollnet.Hibernate)
-//	tls:   HTTP/1.1 and h2 by ALPN (srv.ServeTLS), self-signed certificate
+//	tls:   HTTP/1.1 and h2 by ALPN, self-signed certificate, with idle
+//	       hibernation of HTTP/1.1 (pollnet.ServeServerTLS; srv.ServeTLS
+//	       with -std)
 //
 // With -std it listens with std net instead, for comparison. Once serving,
 // it writes "plain=ADDR tls=ADDR" to the -addr-file, and it shuts down on
@@ -17,6 +19,7 @@
 //	/big     bigSize bytes: the line bigLine repeated (what
 //	         `yes LINE | head -c SIZE` prints)
 //	/stats   the plain listener's pollnet.Stats as JSON ({} with -std)
+//	/tlsstats  the same for the tls listener
 package main
 
 import (
@@ -55,22 +58,25 @@ func run(std bool, grace time.Duration, addrFile string) error {
 	if err != nil {
 		return err
 	}
-	stats := func() any {
-		if pl, ok := plainLn.(*pollnet.Listener); ok {
-			return pl.Stats()
+	stats := func(ln net.Listener) func() any {
+		return func() any {
+			if pl, ok := ln.(*pollnet.Listener); ok {
+				return pl.Stats()
+			}
+			return struct{}{}
 		}
-		return struct{}{}
 	}
-	plainSrv := &http.Server{Handler: h2cHandler(routes(stats)), ReadHeaderTimeout: 10 * time.Second}
+	handler := func() http.Handler { return routes(stats(plainLn), stats(tlsLn)) }
+	plainSrv := &http.Server{Handler: h2cHandler(handler()), ReadHeaderTimeout: 10 * time.Second}
 	pollnet.Hibernate(plainSrv) // does nothing on a std listener
 	tlsSrv := &http.Server{
-		Handler:           routes(stats),
+		Handler:           handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig:         pair.ServerConfig(),
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- plainSrv.Serve(plainLn) }()
-	go func() { errc <- tlsSrv.ServeTLS(tlsLn, "", "") }()
+	go func() { errc <- pollnet.ServeServerTLS(tlsSrv, tlsLn, "", "") }() // srv.ServeTLS on a std listener
 
 	addrs := fmt.Sprintf("plain=%s tls=%s\n", plainLn.Addr(), tlsLn.Addr())
 	if addrFile != "" {
@@ -110,6 +116,6 @@ func listen(std bool, grace time.Duration) (plain, tlsLn net.Listener, err error
 	if plain, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0"); err != nil {
 		return nil, nil, err
 	}
-	tlsLn, err = pollnet.Listen("tcp", "127.0.0.1:0")
+	tlsLn, err = lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	return plain, tlsLn, err
 }

@@ -24,8 +24,10 @@ type HTTPServer struct {
 func (s *HTTPServer) Stats() pollnet.Stats { return Stats(s.Ln) }
 
 // ServeHTTP serves h on a fresh listener of mode m, the way a user would:
-// Hibernating installs pollnet.Hibernate on the server, the other modes call
-// srv.Serve (or ServeTLS when tlsConf is not nil) unchanged. configure, if
+// Hibernating installs pollnet.Hibernate on the server and serves TLS with
+// pollnet.ServeServerTLS (idle HTTPS/1.1 connections hibernate too), the
+// other modes call srv.Serve (or srv.ServeTLS when tlsConf is not nil)
+// unchanged. configure, if
 // not nil, adjusts the server first. The server is shut down in t.Cleanup.
 func ServeHTTP(t testing.TB, m Mode, h http.Handler, tlsConf *tls.Config, configure func(*http.Server)) *HTTPServer {
 	t.Helper()
@@ -41,7 +43,11 @@ func ServeHTTP(t testing.TB, m Mode, h http.Handler, tlsConf *tls.Config, config
 	done := make(chan error, 1)
 	if tlsConf != nil {
 		s.URL = "https://" + ln.Addr().String()
-		go func() { done <- srv.ServeTLS(ln, "", "") }()
+		if m == Hibernating {
+			go func() { done <- pollnet.ServeServerTLS(srv, ln, "", "") }()
+		} else {
+			go func() { done <- srv.ServeTLS(ln, "", "") }()
+		}
 	} else {
 		go func() { done <- srv.Serve(ln) }()
 	}

@@ -1,0 +1,187 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Hooks and handlers cannot tell ServeServerTLS from srv.ServeTLS: the same
+// client script, run against std and against pollnet (where the connection
+// hibernates between requests), must give ConnState the same states with
+// the same *tls.Conn per TCP connection, run ConnContext once per TCP
+// connection, and give handlers the same request context values and TLS
+// state.
+
+// tlsHookRecorder records what a TLS server's hooks and handler see.
+type tlsHookRecorder struct {
+	mu       sync.Mutex
+	ids      map[net.Conn]int
+	trace    []string
+	contexts int
+	requests []string
+}
+
+func (r *tlsHookRecorder) install(srv *http.Server) {
+	r.ids = map[net.Conn]int{}
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		id, ok := r.ids[c]
+		if !ok {
+			id = len(r.ids)
+			r.ids[c] = id
+		}
+		r.trace = append(r.trace, fmt.Sprintf("conn%d %T %v", id, c, s))
+	}
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.contexts++
+		return context.WithValue(ctx, ctxKey{}, fmt.Sprintf("ctx%d %T", r.contexts, c))
+	}
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		_, isServer := ctx.Value(http.ServerContextKey).(*http.Server)
+		laddr, _ := ctx.Value(http.LocalAddrContextKey).(net.Addr)
+		host, _, _ := net.SplitHostPort(req.RemoteAddr)
+		desc := describeTLS(req.TLS)
+		desc = desc[:strings.Index(desc, " ekm=")] // the session's own secret differs between servers
+		seen := fmt.Sprintf("%v server=%v laddr=%v remote=%s tls=%s", ctx.Value(ctxKey{}), isServer, laddr != nil, host, desc)
+		r.mu.Lock()
+		r.requests = append(r.requests, seen)
+		r.mu.Unlock()
+		fmt.Fprint(w, seen)
+	})
+}
+
+func (r *tlsHookRecorder) snapshot() ([]string, int, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.trace), r.contexts, slices.Clone(r.requests)
+}
+
+// compareTLSHooks runs script against std and pollnet and compares what
+// their hooks and handlers saw; idle is where a connection hibernates
+// (pollnet waits for n parked, std pauses as long).
+func compareTLSHooks(t *testing.T, configure func(*http.Server), wantStates int,
+	script func(t *testing.T, ts *tlsServer, idle func(n int64))) {
+	var traces, requests [][]string
+	var contexts []int
+	for _, std := range []bool{true, false} {
+		rec := &tlsHookRecorder{}
+		ts := startTLS(t, std, nil, func(srv *http.Server) {
+			if configure != nil {
+				configure(srv)
+			}
+			rec.install(srv)
+		})
+		idle := func(n int64) {
+			if std {
+				time.Sleep(hibPause)
+			} else {
+				waitParked(t, ts.pl, n)
+			}
+		}
+		script(t, ts, idle)
+		waitFor(t, fmt.Sprintf("%d hook calls", wantStates), func() bool {
+			tr, _, _ := rec.snapshot()
+			return len(tr) >= wantStates
+		})
+		time.Sleep(hibPause) // any extra hook call would show up meanwhile
+		tr, n, reqs := rec.snapshot()
+		traces = append(traces, sortClosings(tr))
+		contexts = append(contexts, n)
+		requests = append(requests, reqs)
+	}
+	sameHooks(t, traces, contexts, wantStates)
+	if !slices.Equal(requests[0], requests[1]) {
+		t.Fatalf("handlers saw different requests:\nstd:     %q\npollnet: %q", requests[0], requests[1])
+	}
+}
+
+// tlsRaw is a raw HTTP/1.1 client over a TLS connection.
+func tlsRaw(t *testing.T, ts *tlsServer) *rawClient {
+	c := ts.dialTLS(t, nil)
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	return &rawClient{t: t, conn: c, br: bufio.NewReader(c)}
+}
+
+// expectPrefix reads a 200 response whose body starts with prefix.
+func expectPrefix(t *testing.T, c *rawClient, prefix string) {
+	t.Helper()
+	resp, body := c.response("GET")
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, prefix) {
+		t.Fatalf("response %d %q, want 200 %q...", resp.StatusCode, body, prefix)
+	}
+}
+
+func TestServeTLSHooksSeeStdAcrossParks(t *testing.T) {
+	compareTLSHooks(t, nil, 8, func(t *testing.T, ts *tlsServer, idle func(int64)) {
+		c := tlsRaw(t, ts)
+		for range 3 {
+			c.write(getRequest("/"))
+			expectPrefix(t, c, "ctx1 *tls.Conn server=true laddr=true remote=127.0.0.1 tls=TLS 1.3")
+			idle(1)
+		}
+		c.conn.Close() // the peer closes while parked
+	})
+}
+
+func TestServeTLSHooksSeeStdAtIdleTimeout(t *testing.T) {
+	configure := func(srv *http.Server) { srv.IdleTimeout = 300 * time.Millisecond }
+	compareTLSHooks(t, configure, 4, func(t *testing.T, ts *tlsServer, idle func(int64)) {
+		c := tlsRaw(t, ts)
+		c.write(getRequest("/"))
+		expectPrefix(t, c, "ctx1")
+		c.expectClosed() // the idle timeout passes while parked
+	})
+}
+
+func TestServeTLSHooksSeeStdAtShutdown(t *testing.T) {
+	compareTLSHooks(t, nil, 8, func(t *testing.T, ts *tlsServer, idle func(int64)) {
+		a := tlsRaw(t, ts)
+		a.write(getRequest("/"))
+		expectPrefix(t, a, "ctx1")
+		idle(1)
+		b := tlsRaw(t, ts)
+		b.write(getRequest("/"))
+		expectPrefix(t, b, "ctx2")
+		idle(2)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := ts.srv.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a.expectClosed()
+		b.expectClosed()
+	})
+}
+
+// HTTP/2 connections reach the hooks as their *tls.Conn, as with std.
+func TestServeTLSHooksSeeStdHTTP2(t *testing.T) {
+	compareTLSHooks(t, nil, 8, func(t *testing.T, ts *tlsServer, idle func(int64)) {
+		client := ts.client(t, true)
+		for range 2 {
+			resp, err := client.Get(ts.url("/"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.ProtoMajor != 2 {
+				t.Fatalf("got %s, want HTTP/2", resp.Proto)
+			}
+			time.Sleep(hibPause)
+		}
+		client.CloseIdleConnections()
+	})
+}

@@ -1,0 +1,153 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package pollnet
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// serveTLSPolled is ServeServerTLS on a pollnet Listener; handled is false
+// for any other listener.
+func serveTLSPolled(srv *http.Server, ln net.Listener, certFile, keyFile string) (handled bool, err error) {
+	pl, ok := ln.(*Listener)
+	if !ok || !pl.hub.hibernates() {
+		return false, nil
+	}
+	config, err := serverTLSConfig(srv, certFile, keyFile)
+	if err != nil {
+		return true, err
+	}
+	return true, srv.Serve(newTLSListener(pl, srv, config))
+}
+
+// tlsListener is the listener net/http serves under ServeServerTLS. It
+// hands out connections whose TLS handshake is done:
+//
+//	new     accepted from the pollnet Listener, handshaken in a goroutine of
+//	        its own, then queued on the Listener's hub like a woken
+//	        connection (hub.push): a slow handshake never holds up Accept.
+//	woken   an HTTP/1.x connection that hibernated (tlsView) and whose next
+//	        request has come, queued by the hub.
+//
+// Both come out of the Listener's Accept as the *Conn under the TLS
+// connection, which carries its tlsView (waitState.keeper); Accept hands
+// net/http the view, or for HTTP/2 the *tls.Conn itself.
+type tlsListener struct {
+	ln      *Listener
+	srv     *http.Server
+	config  *tls.Config
+	timeout time.Duration // of a handshake
+
+	mu          sync.Mutex
+	handshaking map[*Conn]struct{} // closed by Close
+	closed      bool
+}
+
+func newTLSListener(ln *Listener, srv *http.Server, config *tls.Config) *tlsListener {
+	return &tlsListener{
+		ln:          ln,
+		srv:         srv,
+		config:      config,
+		timeout:     tlsHandshakeTimeout(srv),
+		handshaking: map[*Conn]struct{}{},
+	}
+}
+
+// Accept returns the next connection whose handshake is done.
+func (l *tlsListener) Accept() (net.Conn, error) {
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			return nil, err
+		}
+		c := nc.(*Conn)
+		if v := tlsViewOf(c); v != nil {
+			return v.handOut(), nil
+		}
+		l.startHandshake(c)
+	}
+}
+
+// Close closes the pollnet Listener (its parked and queued connections
+// too) and the connections still in their handshake.
+func (l *tlsListener) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	pending := l.handshaking
+	l.handshaking = nil
+	l.mu.Unlock()
+	err := l.ln.Close()
+	for c := range pending {
+		c.Close()
+	}
+	return err
+}
+
+// Addr returns the listener's network address.
+func (l *tlsListener) Addr() net.Addr { return l.ln.Addr() }
+
+func (l *tlsListener) startHandshake(c *Conn) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		c.Close()
+		return
+	}
+	l.handshaking[c] = struct{}{}
+	l.mu.Unlock()
+	go l.handshake(c)
+}
+
+// handshake runs a new connection's TLS handshake, as net/http's conn.serve
+// does, and queues it for Accept.
+func (l *tlsListener) handshake(c *Conn) {
+	tc := tls.Server(c, l.config)
+	c.SetDeadline(time.Now().Add(l.timeout))
+	// What net/http's handshake context holds that is known before net/http
+	// sees the connection (not BaseContext's and ConnContext's values).
+	ctx := context.WithValue(context.Background(), http.ServerContextKey, l.srv)
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
+	err := tc.HandshakeContext(ctx)
+
+	l.mu.Lock()
+	delete(l.handshaking, c)
+	closed := l.closed
+	l.mu.Unlock()
+	if err != nil {
+		if !closed {
+			l.handshakeFailed(c, err)
+		}
+		tc.Close()
+		return
+	}
+	c.SetDeadline(time.Time{})
+	newTLSView(tc, c)
+	c.hub.push(c) // after Close, push closes it
+}
+
+// handshakeFailed answers and logs a failed handshake as net/http does.
+func (l *tlsListener) handshakeFailed(c *Conn, err error) {
+	reason := err.Error()
+	if re, ok := err.(tls.RecordHeaderError); ok && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
+		io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+		re.Conn.Close()
+		reason = "client sent an HTTP request to an HTTPS server"
+	}
+	logf(l.srv, "http: TLS handshake error from %s: %v", c.RemoteAddr(), reason)
+}
+
+// logf logs through srv.ErrorLog, or the log package's logger, as net/http.
+func logf(srv *http.Server, format string, args ...any) {
+	if srv.ErrorLog != nil {
+		srv.ErrorLog.Printf(format, args...)
+	} else {
+		log.Printf(format, args...)
+	}
+}
