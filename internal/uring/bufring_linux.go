@@ -48,8 +48,8 @@ type BufRing struct {
 
 // NewBufRing registers a ring of n buffers (a power of two, at most 32768)
 // of size bytes each as group bgid, all of them initially in the ring. With
-// incremental set it asks for incremental consumption, and falls back to
-// whole-buffer consumption where the kernel lacks it (see Incremental).
+// incremental set it asks for incremental consumption, which kernels before
+// 6.12 refuse with EINVAL (callers then pick a shape for whole buffers).
 func (r *Ring) NewBufRing(bgid uint16, n, size int, incremental bool) (*BufRing, error) {
 	if n <= 0 || n > 1<<15 || n&(n-1) != 0 || size <= 0 {
 		return nil, &SetupError{Op: "IORING_REGISTER_PBUF_RING", Err: unix.EINVAL}
@@ -70,14 +70,9 @@ func (r *Ring) NewBufRing(bgid uint16, n, size int, incremental bool) (*BufRing,
 	reg := bufReg{ringAddr: uint64(uintptr(unsafe.Pointer(&mem[0]))), ringEntries: uint32(n), bgid: bgid}
 	if incremental {
 		reg.flags = pbufRingInc
-		err = r.register(registerPbufRing, unsafe.Pointer(&reg), 1)
-		b.inc = err == nil
+		b.inc = true
 	}
-	if !b.inc {
-		reg.flags = 0
-		err = r.register(registerPbufRing, unsafe.Pointer(&reg), 1)
-	}
-	if err != nil {
+	if err = r.register(registerPbufRing, unsafe.Pointer(&reg), 1); err != nil {
 		munmap(data)
 		munmap(mem)
 		return nil, &SetupError{Op: "IORING_REGISTER_PBUF_RING", Err: err}

@@ -146,7 +146,7 @@ func New(cfg Config) (*Ring, error) {
 	}
 	fd, err := sysSetup(cfg.Entries, &p)
 	if err != nil {
-		return nil, &SetupError{Op: "io_uring_setup", Err: err}
+		return nil, &SetupError{Op: "io_uring_setup", Err: err, Hint: setupHint(err)}
 	}
 	r := &Ring{fd: fd, flags: p.flags, features: p.features}
 	if p.features&requiredFeatures != requiredFeatures {
@@ -184,14 +184,42 @@ func New(cfg Config) (*Ring, error) {
 	return r, nil
 }
 
-// SetupError says which step of bringing a ring up failed.
+// SetupError says which step of bringing a ring up failed, and for
+// io_uring_setup the likely reason.
 type SetupError struct {
-	Op  string
-	Err error
+	Op   string
+	Err  error
+	Hint string
 }
 
-func (e *SetupError) Error() string { return fmt.Sprintf("uring: %s: %v", e.Op, e.Err) }
+func (e *SetupError) Error() string {
+	if e.Hint != "" {
+		return fmt.Sprintf("uring: %s: %v (%s)", e.Op, e.Err, e.Hint)
+	}
+	return fmt.Sprintf("uring: %s: %v", e.Op, e.Err)
+}
 func (e *SetupError) Unwrap() error { return e.Err }
+
+// setupHint explains an io_uring_setup error.
+func setupHint(err error) string {
+	switch err {
+	case unix.ENOSYS:
+		return "the kernel has no io_uring, or a seccomp filter hides it"
+	case unix.EINVAL:
+		return "the kernel lacks a requested setup flag; single issuer with deferred task work needs Linux 6.1"
+	case unix.EPERM:
+		switch disabledSysctl() {
+		case "2":
+			return "disabled by kernel.io_uring_disabled=2"
+		case "1":
+			return "kernel.io_uring_disabled=1 and the process is not in kernel.io_uring_group"
+		}
+		return "refused by a seccomp filter or a security module"
+	case unix.ENOMEM:
+		return "out of locked memory (RLIMIT_MEMLOCK) or memory"
+	}
+	return ""
+}
 
 // Fd returns the ring's descriptor.
 func (r *Ring) Fd() int { return r.fd }

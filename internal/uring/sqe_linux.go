@@ -22,7 +22,6 @@ const (
 // SQE flags.
 const (
 	sqeBufferSelect = 1 << 5
-	sqeCQESkip      = 1 << 6 // no CQE when the operation succeeds
 )
 
 // Operation-specific flags.
@@ -146,5 +145,9 @@ func (s *SQE) PrepCancel(target uint64, flags uint32, ud uint64) {
 	s.OpFlags = flags
 }
 
-// SkipSuccess asks for no completion when the operation succeeds.
-func (s *SQE) SkipSuccess() { s.Flags |= sqeCQESkip }
+// PrepCancelFd cancels every request on descriptor fd.
+func (s *SQE) PrepCancelFd(fd int, ud uint64) {
+	s.Opcode, s.UserData = OpAsyncCancel, ud
+	s.Fd = int32(fd)
+	s.OpFlags = CancelFd | CancelAll
+}

@@ -3,6 +3,8 @@
 package uring
 
 import (
+	"os"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -18,6 +20,7 @@ type Faults struct {
 	PbufRing    unix.Errno // IORING_REGISTER_PBUF_RING fails with this (EINVAL before 5.19)
 	PbufRingInc unix.Errno // ... only when asked for incremental consumption (before 6.12)
 	Unsupported []uint8    // opcodes the probe reports as unsupported
+	Disabled    string     // pretended value of kernel.io_uring_disabled ("" reads the real one)
 }
 
 var (
@@ -41,6 +44,14 @@ func currentFaults() Faults {
 	faultsMu.Lock()
 	defer faultsMu.Unlock()
 	return faults
+}
+
+func disabledSysctl() string {
+	if v := currentFaults().Disabled; v != "" {
+		return v
+	}
+	b, _ := os.ReadFile("/proc/sys/kernel/io_uring_disabled")
+	return strings.TrimSpace(string(b))
 }
 
 func sysSetup(entries uint32, p *params) (int, error) {
