@@ -24,7 +24,8 @@ import (
 // resets after a successful accept.
 type acceptor struct {
 	eng     *engine
-	p       *poller.Poller
+	p       *poller.Poller // nil on io_uring
+	ur      ringAcceptor   // the io_uring backend (completion.go), or nil
 	quit    atomic.Bool
 	backoff time.Duration
 	events  []poller.Event
@@ -43,6 +44,15 @@ const (
 )
 
 func newAcceptor(eng *engine) (*acceptor, error) {
+	if eng.backend == BackendIOUring {
+		a := &acceptor{eng: eng}
+		var err error
+		if a.ur, err = newRingAcceptor(a); err == nil {
+			return a, nil
+		}
+		// The loops run on io_uring; accepting on the poller works as well.
+		eng.logf("warn", "gnet: io_uring acceptor: %v; accepting on the poller", err)
+	}
 	p, err := poller.New()
 	if err != nil {
 		return nil, err
@@ -58,10 +68,27 @@ func newAcceptor(eng *engine) (*acceptor, error) {
 
 func (a *acceptor) stop() {
 	a.quit.Store(true)
+	if a.ur != nil {
+		a.ur.wakeup()
+		return
+	}
 	a.p.Wake()
 }
 
+// close releases the poller or ring, after run has returned.
+func (a *acceptor) close() {
+	if a.ur != nil {
+		a.ur.close()
+		return
+	}
+	a.p.Close()
+}
+
 func (a *acceptor) run() {
+	if a.ur != nil {
+		a.ur.run()
+		return
+	}
 	for !a.quit.Load() {
 		timeout := time.Duration(-1)
 		if a.backoff > 0 {

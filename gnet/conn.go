@@ -25,6 +25,11 @@ const (
 	fHup                          // the poller reported a hangup
 	fWantWrite                    // Writable interest is registered
 	fUnix                         // AF_UNIX socket
+	fRecv                         // io_uring: a multishot receive is armed
+	fSending                      // io_uring: a send is in flight
+	fCancel                       // io_uring: the receive's cancellation is submitted
+	fDirty                        // io_uring: queued to sync with the kernel at the next enter
+	fStash                        // io_uring: c.in holds input OnTraffic has not seen (came while paused)
 )
 
 // sockClosed is the top bit of conn.sock; the other bits count socket-option

@@ -31,6 +31,8 @@ type engine struct {
 	acc       *acceptor
 	isClient  bool
 	addrs     []string
+	backend   Backend // what the loops run on (completion.go)
+	ringErr   error   // why not on io_uring, when asked for
 
 	reqOnce  sync.Once
 	req      chan struct{} // closed when a shutdown is requested
@@ -140,28 +142,6 @@ func numLoops(o *Options) int {
 	return min(n, 1<<16)
 }
 
-// makeLoops opens the pollers of n loops and builds the load balancer.
-func (eng *engine) makeLoops() error {
-	n := numLoops(eng.opts)
-	if eng.opts.LockOSThread && n > 10000 {
-		return ErrTooManyEventLoopThreads
-	}
-	for i := range n {
-		l, err := newEventLoop(eng, i)
-		if err != nil {
-			eng.closeLoops()
-			return err
-		}
-		eng.loops = append(eng.loops, l)
-	}
-	lb := eng.opts.LB
-	if eng.isClient {
-		lb = LeastConnections // as gnet v2's client does
-	}
-	eng.lb = newLoadBalancer(lb, eng.loops)
-	return nil
-}
-
 func (eng *engine) closeLoops() {
 	for _, l := range eng.loops {
 		// A loop that never ran (OnBoot returned Shutdown, or start-up
@@ -170,7 +150,7 @@ func (eng *engine) closeLoops() {
 		// descriptors go. After run, exit has nothing left to do.
 		l.stopReq.Store(true)
 		l.exit()
-		l.p.Close()
+		l.closeBackend()
 	}
 }
 
@@ -224,7 +204,7 @@ func (eng *engine) shutdownLoops() {
 	eng.wg.Wait()
 	eng.closeLoops()
 	if eng.acc != nil {
-		eng.acc.p.Close()
+		eng.acc.close()
 	}
 	for _, ln := range eng.listeners {
 		ln.close()
@@ -313,7 +293,7 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 		}
 	}()
 	if h.OnBoot(e) == Shutdown {
-		acc.p.Close()
+		acc.close()
 		eng.closeLoops()
 		closeAll()
 		eng.finish()
