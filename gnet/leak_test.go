@@ -51,6 +51,7 @@ func TestNoLeakAfterStop(t *testing.T) {
 // instead of spinning, and once descriptors are available again it accepts
 // the waiting connections without needing a new edge.
 func TestEMFILEBackoff(t *testing.T) {
+	pollerOnly(t, "sysAccept is the poller acceptor's accept(2); TestEMFILERealLimit runs on both")
 	var failing atomic.Bool
 	failing.Store(true)
 	sysAccept = func(fd int) (int, syscall.Sockaddr, error) {
@@ -105,6 +106,7 @@ func (b *bootNotifier) OnBoot(e Engine) Action { b.booted <- e; return None }
 // round (found in review: the second listener reset it, and the connection
 // whose edge was consumed waited for a new one).
 func TestEMFILEBackoffManyListeners(t *testing.T) {
+	pollerOnly(t, "sysAccept is the poller acceptor's accept(2); TestEMFILERealLimitManyListeners runs on both")
 	a0, a1 := freeAddr(t), freeAddr(t)
 	var failsLeft atomic.Int32
 	failsLeft.Store(1)
