@@ -14,38 +14,38 @@ import (
 	"github.com/pollnet/pollnet/internal/sock"
 )
 
-// acceptor accepts on all listeners from its own goroutine and poller and
-// hands each connection to a loop chosen by the load balancer.
+// acceptor accepts on the stream listeners (tcp, unix) from its own
+// goroutine and poller and hands each connection to a loop chosen by the
+// load balancer. (UDP listeners' sockets are on the loops: datagram.go.)
 //
-// EMFILE and its kin (ENFILE, ENOBUFS, ENOMEM) leave the pending connection
-// in the kernel's queue, and an edge-triggered listener reports no new edge
+// EMFILE and its kin (sock.IsResourceError) leave the pending connection in
+// the kernel's queue, and an edge-triggered listener reports no new edge
 // for it. So on those errors the acceptor neither spins nor waits for an
-// edge: it retries after a timeout that doubles from 1 ms up to 500 ms and
-// resets after a successful accept.
+// edge: it retries after internal/sock's backoff, the policy the root
+// package's Listener follows too.
 type acceptor struct {
-	eng     *engine
-	p       *poller.Poller // nil on io_uring
-	ur      ringAcceptor   // the io_uring backend (completion.go), or nil
-	quit    atomic.Bool
-	backoff time.Duration
-	events  []poller.Event
+	eng       *engine
+	listeners []*listener
+	p         *poller.Poller // nil on io_uring
+	ur        ringAcceptor   // the io_uring backend (completion.go), or nil
+	quit      atomic.Bool
+	backoff   sock.Backoff
+	events    []poller.Event
 }
 
-// sysAccept is the accept call; tests replace it to inject EMFILE.
-var sysAccept = sock.Accept
-
-// acceptErrors counts accept calls that failed with a resource error, so a
-// test can prove the backoff does not spin.
-var acceptErrors atomic.Int64
-
-const (
-	backoffMin = time.Millisecond
-	backoffMax = 500 * time.Millisecond
-)
-
+// newAcceptor returns the acceptor of eng's stream listeners, or nil if it
+// has none.
 func newAcceptor(eng *engine) (*acceptor, error) {
+	a := &acceptor{eng: eng, events: make([]poller.Event, 8)}
+	for _, ln := range eng.listeners {
+		if ln.kind != kindUDP {
+			a.listeners = append(a.listeners, ln)
+		}
+	}
+	if len(a.listeners) == 0 {
+		return nil, nil
+	}
 	if eng.backend == BackendIOUring {
-		a := &acceptor{eng: eng}
 		var err error
 		if a.ur, err = newRingAcceptor(a); err == nil {
 			return a, nil
@@ -57,13 +57,15 @@ func newAcceptor(eng *engine) (*acceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, ln := range eng.listeners {
-		if err := p.Add(ln.fd, poller.MakeKey(ln.fd, uint32(i)), poller.Readable); err != nil {
+	for i, ln := range a.listeners {
+		fd := ln.fds[0]
+		if err := p.Add(fd, poller.MakeKey(fd, uint32(i)), poller.Readable); err != nil {
 			p.Close()
 			return nil, err
 		}
 	}
-	return &acceptor{eng: eng, p: p, events: make([]poller.Event, 8)}, nil
+	a.p = p
+	return a, nil
 }
 
 func (a *acceptor) stop() {
@@ -91,8 +93,8 @@ func (a *acceptor) run() {
 	}
 	for !a.quit.Load() {
 		timeout := time.Duration(-1)
-		if a.backoff > 0 {
-			timeout = a.backoff
+		if d := a.backoff.Current(); d > 0 {
+			timeout = d
 		}
 		if _, err := a.p.Wait(a.events, timeout); err != nil {
 			a.eng.fail(err)
@@ -106,15 +108,15 @@ func (a *acceptor) run() {
 		// descriptors keeps it, whatever the others report, because the
 		// edge of the connection it left pending is already consumed.
 		retry := false
-		for _, ln := range a.eng.listeners {
+		for _, ln := range a.listeners {
 			if a.acceptAll(ln) {
 				retry = true
 			}
 		}
 		if retry {
-			a.backoff = min(max(2*a.backoff, backoffMin), backoffMax)
+			a.backoff.Next()
 		} else {
-			a.backoff = 0
+			a.backoff.Reset()
 		}
 	}
 }
@@ -123,17 +125,17 @@ func (a *acceptor) run() {
 // stopped on an error that needs a retry later (out of descriptors).
 func (a *acceptor) acceptAll(ln *listener) (retry bool) {
 	for !a.quit.Load() {
-		nfd, sa, err := sysAccept(ln.fd)
-		switch err {
-		case nil:
+		nfd, sa, err := sysAccept(ln.fds[0])
+		switch {
+		case err == nil:
 			a.dispatch(ln, nfd, sa)
-			continue
-		case unix.EAGAIN:
+		case err == unix.EAGAIN:
 			return false
-		case unix.EINTR, unix.ECONNABORTED, unix.ECONNRESET, unix.EPROTO:
-			continue
-		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
-			acceptErrors.Add(1)
+		case err == unix.EINTR || err == unix.ECONNABORTED || err == unix.ECONNRESET || err == unix.EPROTO:
+		case sock.IsResourceError(err):
+			if h := testHooks; h != nil {
+				h.acceptErrors.Add(1)
+			}
 			a.eng.logf("warn", "gnet: accept: %v; retrying after a backoff", err)
 			return true
 		default:
@@ -145,36 +147,31 @@ func (a *acceptor) acceptAll(ln *listener) (retry bool) {
 }
 
 func (a *acceptor) dispatch(ln *listener, fd int, sa syscall.Sockaddr) {
-	o := a.eng.opts
 	c := &conn{fd: int32(fd), ad: ln.ad, heapIdx: -1}
-	if ln.unix {
-		c.flags |= fUnix
-		name := ""
-		if su, ok := sa.(*syscall.SockaddrUnix); ok {
-			name = su.Name
+	switch sa := sa.(type) {
+	case *syscall.SockaddrUnix:
+		c.ad = &connAddrs{laddr: ln.addr, raddr: &net.UnixAddr{Name: sa.Name, Net: "unix"}, kind: kindUnix, family: unix.AF_UNIX}
+	case *syscall.SockaddrInet4:
+		c.rip[10], c.rip[11] = 0xff, 0xff
+		copy(c.rip[12:], sa.Addr[:])
+		c.rport = uint16(sa.Port)
+	case *syscall.SockaddrInet6:
+		c.rip = sa.Addr
+		c.rport = uint16(sa.Port)
+	default: // an unnamed unix peer
+		if ln.kind == kindUnix {
+			c.ad = &connAddrs{laddr: ln.addr, raddr: &net.UnixAddr{Net: "unix"}, kind: kindUnix, family: unix.AF_UNIX}
 		}
-		c.ad = &connAddrs{laddr: ln.addr, raddr: &net.UnixAddr{Name: name, Net: "unix"}}
-	} else {
-		switch sa := sa.(type) {
-		case *syscall.SockaddrInet4:
-			c.rip[10], c.rip[11] = 0xff, 0xff
-			copy(c.rip[12:], sa.Addr[:])
-			c.rport = uint16(sa.Port)
-		case *syscall.SockaddrInet6:
-			c.rip = sa.Addr
-			c.rport = uint16(sa.Port)
-		}
-		setConnOpts(fd, o)
 	}
-	if o.SocketSendBuffer > 0 {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, o.SocketSendBuffer)
+	if ln.kind == kindTCP {
+		setConnOpts(fd, a.eng.opts)
 	}
 	l := a.eng.lb.nextConn(c)
 	c.loop = l
 	l.load.Add(1)
 	if err := l.post(func() { l.open(c) }); err != nil {
 		l.load.Add(-1)
-		unix.Close(fd)
+		sockClose(fd)
 	}
 }
 

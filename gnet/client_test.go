@@ -4,6 +4,7 @@ package gnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -36,7 +37,8 @@ func (h *clientH) OnTraffic(c Conn) Action {
 func (h *clientH) OnClose(Conn, error) Action { h.closed.Add(1); return None }
 
 // TestClient dials a std echo server from the client side, enrolls a second
-// connection through Engine.Register, and checks Stop closes both.
+// connection, and checks Stop closes both. As in gnet v2, a client's Engine
+// is empty (it has no listener).
 func TestClient(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,18 +74,24 @@ func TestClient(t *testing.T) {
 		t.Fatalf("got %q", s)
 	}
 	eng := h.eng.Load()
-	ch, err := eng.Register(NewNetAddrContext(context.Background(), ln.Addr()))
+	if _, err := eng.Register(NewNetAddrContext(context.Background(), ln.Addr())); !errors.Is(err, ErrEmptyEngine) {
+		t.Fatalf("client Engine.Register: %v, want ErrEmptyEngine", err)
+	}
+	if _, err := eng.Dup(); !errors.Is(err, ErrEmptyEngine) {
+		t.Fatalf("client Engine.Dup: %v, want ErrEmptyEngine", err)
+	}
+	if n := eng.CountConnections(); n != -1 {
+		t.Fatalf("client Engine.CountConnections %d, want -1", n)
+	}
+	nc, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := <-ch; r.Err != nil {
-		t.Fatal(r.Err)
+	if _, err := cli.Enroll(nc); err != nil {
+		t.Fatal(err)
 	}
 	if s := recvAll(t, h.got, 5); s != "hello" {
 		t.Fatalf("got %q", s)
-	}
-	if n := eng.CountConnections(); n != 2 {
-		t.Fatalf("CountConnections %d", n)
 	}
 	if err := cli.Stop(); err != nil {
 		t.Fatal(err)
@@ -105,14 +113,47 @@ func recvAll(t *testing.T, ch chan string, n int) string {
 // registerAtBoot calls Register from OnBoot and then shuts the engine down.
 type registerAtBoot struct {
 	BuiltinEventEngine
-	addr net.Addr
-	res  <-chan RegisteredResult
-	err  error
+	err error
+	eng Engine
 }
 
 func (b *registerAtBoot) OnBoot(e Engine) Action {
-	b.res, b.err = e.Register(NewNetAddrContext(context.Background(), b.addr))
+	b.eng = e
+	_, b.err = e.Register(NewNetAddrContext(context.Background(), &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}))
 	return Shutdown
+}
+
+// TestRegisterAtBoot: as in gnet v2, the loops do not exist for Register
+// until OnBoot returns (ErrEmptyEngine), and after Run returns the engine is
+// shut down (ErrEngineInShutdown).
+func TestRegisterAtBoot(t *testing.T) {
+	h := &registerAtBoot{}
+	if err := Run(h, "tcp://"+freeAddr(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(h.err, ErrEmptyEngine) {
+		t.Fatalf("Register in OnBoot: %v, want ErrEmptyEngine", h.err)
+	}
+	if _, err := h.eng.Register(context.Background()); !errors.Is(err, ErrEngineInShutdown) {
+		t.Fatalf("Register after Run returned: %v, want ErrEngineInShutdown", err)
+	}
+}
+
+// registerAtOpen registers a connection from the first OnOpen, through the
+// connection's loop, and shuts the engine down.
+type registerAtOpen struct {
+	BuiltinEventEngine
+	addr net.Addr
+	res  chan (<-chan RegisteredResult)
+}
+
+func (b *registerAtOpen) OnOpen(c Conn) ([]byte, Action) {
+	ch, err := c.EventLoop().Register(context.Background(), b.addr)
+	if err != nil {
+		panic(err)
+	}
+	b.res <- ch
+	return nil, Shutdown
 }
 
 // gatedAddr holds up a dial (net.Dial asks for String) until gate closes.
@@ -123,25 +164,31 @@ type gatedAddr struct {
 
 func (g gatedAddr) String() string { <-g.gate; return g.Addr.String() }
 
-// TestRegisterAfterBootShutdown: a Register made in OnBoot that dials only
-// after Run returned (OnBoot said Shutdown) gets an error result, and its
-// wake-up never writes into a descriptor the program opened meanwhile
-// (found in review: the loops' queues stayed open after their pollers
-// closed, so the result never came and 8 bytes landed in a reused fd).
-func TestRegisterAfterBootShutdown(t *testing.T) {
+// TestRegisterAfterShutdown: a Register that dials only after Run returned
+// gets an error result, and its wake-up never writes into a descriptor the
+// program opened meanwhile (found in review: the loops' queues stayed open
+// after their pollers closed, so the result never came and 8 bytes landed
+// in a reused fd).
+func TestRegisterAfterShutdown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	gate := make(chan struct{})
-	h := &registerAtBoot{addr: gatedAddr{ln.Addr(), gate}}
-	if err := Run(h, "tcp://"+freeAddr(t)); err != nil {
+	h := &registerAtOpen{addr: gatedAddr{ln.Addr(), gate}, res: make(chan (<-chan RegisteredResult), 1)}
+	addr := freeAddr(t)
+	done := make(chan error, 1)
+	go func() { done <- Run(h, "tcp://"+addr) }()
+	var c net.Conn
+	for c == nil {
+		c, _ = net.Dial("tcp", addr)
+	}
+	defer c.Close()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if h.err != nil {
-		t.Fatalf("Register in OnBoot: %v", h.err)
-	}
+	res := <-h.res
 	var files []*os.File // likely to reuse the engine's descriptor numbers
 	for i := range 16 {
 		f, err := os.Create(filepath.Join(t.TempDir(), fmt.Sprint(i)))
@@ -153,7 +200,7 @@ func TestRegisterAfterBootShutdown(t *testing.T) {
 	}
 	close(gate)
 	select {
-	case r := <-h.res:
+	case r := <-res:
 		if r.Err == nil {
 			t.Errorf("Register after shutdown succeeded: %v", r.Conn)
 		}

@@ -27,6 +27,7 @@ type ringLoop interface {
 	want(c *conn)                      // c's output or pause state changed: sync at the next enter
 	resume(c *conn)                    // c is served from the backlog (unpaused or cut off)
 	retire(c *conn, fin bool)          // c is finished: FIN and linger (fin) or abort
+	forget(s *conn)                    // a UDP listener's socket leaves the loop (not closed)
 	unlinger(fd int)                   // fd's linger is over: close once its operations end
 	drain()                            // the loop exits: cancel everything, wait for the ends
 	close()                            // release the ring
@@ -71,17 +72,30 @@ func (eng *engine) makeLoops() error {
 	return nil
 }
 
-// openLoops opens n loops on eng.backend; on failure it closes those it
-// opened.
+// openLoops opens n loops on eng.backend and puts the sockets of UDP
+// listeners on them; on failure it closes those it opened.
 func (eng *engine) openLoops(n int) error {
+	fail := func(err error) error {
+		eng.closeLoops()
+		eng.loops = nil
+		return err
+	}
 	for i := range n {
 		l, err := newEventLoop(eng, i)
 		if err != nil {
-			eng.closeLoops()
-			eng.loops = nil
-			return err
+			return fail(err)
 		}
 		eng.loops = append(eng.loops, l)
+	}
+	for _, ln := range eng.listeners {
+		if ln.kind != kindUDP {
+			continue
+		}
+		for i, fd := range ln.fds {
+			if err := eng.loops[i%n].addDatagramSocket(ln, fd); err != nil {
+				return fail(err)
+			}
+		}
 	}
 	return nil
 }

@@ -5,14 +5,13 @@ package gnet
 import (
 	"net"
 	"net/netip"
-	"runtime"
 	"sync/atomic"
 	"syscall"
-	"time"
 
-	"github.com/pollnet/pollnet/internal/sock"
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
+
+	"github.com/pollnet/pollnet/internal/sock"
 )
 
 // Connection state bits (conn.flags). Loop-only.
@@ -24,7 +23,7 @@ const (
 	fInBacklog                    // queued in the loop's backlog
 	fHup                          // the poller reported a hangup
 	fWantWrite                    // Writable interest is registered
-	fUnix                         // AF_UNIX socket
+	fListening                    // not a connection: a UDP listener's socket (datagram.go)
 	fRecv                         // io_uring: a multishot receive is armed
 	fSending                      // io_uring: a send is in flight
 	fCancel                       // io_uring: the receive's cancellation is submitted
@@ -32,14 +31,19 @@ const (
 	fStash                        // io_uring: c.in holds input OnTraffic has not seen (came while paused)
 )
 
-// sockClosed is the top bit of conn.sock; the other bits count socket-option
-// calls in progress on other goroutines.
+// sockClosed is the top bit of conn.sock; the other bits count calls in
+// progress on the descriptor from other goroutines (socket options, and
+// datagram sends).
 const sockClosed = 1 << 31
 
 // conn is one connection. It is kept compact because an idle connection is
 // nothing but this record (plus one slot in its loop's fd table): no buffer,
 // no goroutine. in and out are nil while idle; x is nil unless deadlines,
 // close callbacks or a deferred close error are in use.
+//
+// The same record serves, with fListening, as a UDP listener's socket in its
+// loop's fd table, and, with ad.sock set, as one datagram received on such a
+// socket (datagram.go).
 //
 // Immutable after construction (safe from any goroutine): loop, fd, ad, rip,
 // rport. Atomic: sock. Everything else is loop-only.
@@ -49,7 +53,7 @@ type conn struct {
 	in         *bytebufferpool.ByteBuffer // unread input saved between events
 	out        *outbound                  // pending output
 	x          *connExt
-	ad         *connAddrs // local address, and the remote one unless compact
+	ad         *connAddrs // addresses and kind; shared with the listener
 	lastActive int64      // loop clock of the last read (idle timeout)
 	fd         int32
 	gen        uint32
@@ -61,10 +65,19 @@ type conn struct {
 	rip        [16]byte // remote IP of an accepted TCP conn (ad.raddr == nil)
 }
 
-// connAddrs holds addresses; accepted TCP connections share their
-// listener's record and keep the remote address compact in the conn.
+// connAddrs is the immutable description of a connection's socket. An
+// accepted TCP connection shares its listener's record and keeps the remote
+// address compact in the conn.
 type connAddrs struct {
 	laddr, raddr net.Addr
+	kind         sockKind
+	family       uint8 // address family of the socket (SendTo converts for it)
+
+	// For a datagram received on a UDP listener's socket: that socket's
+	// record (its descriptor and close state), and the sender, where
+	// Write replies. Both nil for every other connection.
+	sock *conn
+	peer syscall.Sockaddr
 }
 
 // connExt is state few connections need.
@@ -85,17 +98,32 @@ func newConn(l *eventloop, fd int, ad *connAddrs) *conn {
 	return &conn{loop: l, fd: int32(fd), ad: ad, heapIdx: -1}
 }
 
+// socket is the record that owns c's descriptor: the listener's socket for
+// a received datagram, c itself otherwise. Its sock field guards the fd.
+func (c *conn) socket() *conn {
+	if s := c.ad.sock; s != nil {
+		return s
+	}
+	return c
+}
+
+// isDatagram reports whether c is a UDP connection (any goroutine).
+func (c *conn) isDatagram() bool { return c.ad.kind == kindUDP }
+
 // connFromNetConn duplicates nc's descriptor into a new conn for loop l.
 func connFromNetConn(l *eventloop, nc net.Conn) (*conn, error) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return nil, ErrUnsupportedProtocol
 	}
-	var unixConn bool
+	var kind sockKind
 	switch nc.(type) {
 	case *net.TCPConn:
+		kind = kindTCP
 	case *net.UnixConn:
-		unixConn = true
+		kind = kindUnix
+	case *net.UDPConn:
+		kind = kindUDP
 	default:
 		return nil, ErrUnsupportedProtocol
 	}
@@ -116,7 +144,7 @@ func connFromNetConn(l *eventloop, nc net.Conn) (*conn, error) {
 		return nil, err
 	}
 	o := l.eng.opts
-	if !unixConn {
+	if kind == kindTCP {
 		setConnOpts(nfd, o)
 	}
 	if o.SocketRecvBuffer > 0 {
@@ -125,11 +153,16 @@ func connFromNetConn(l *eventloop, nc net.Conn) (*conn, error) {
 	if o.SocketSendBuffer > 0 {
 		unix.SetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_SNDBUF, o.SocketSendBuffer)
 	}
-	c := newConn(l, nfd, &connAddrs{laddr: nc.LocalAddr(), raddr: nc.RemoteAddr()})
-	if unixConn {
-		c.flags |= fUnix
+	ad := &connAddrs{laddr: nc.LocalAddr(), raddr: nc.RemoteAddr(), kind: kind, family: unix.AF_UNIX}
+	if kind != kindUnix {
+		ad.family = unix.AF_INET6
+		if sa, err := syscall.Getsockname(nfd); err == nil {
+			if _, ok := sa.(*syscall.SockaddrInet4); ok {
+				ad.family = unix.AF_INET
+			}
+		}
 	}
-	return c, nil
+	return newConn(l, nfd, ad), nil
 }
 
 // ---- addresses ----
@@ -139,8 +172,11 @@ func (c *conn) LocalAddr() net.Addr { return c.ad.laddr }
 
 // RemoteAddr returns the remote address (safe from any goroutine).
 func (c *conn) RemoteAddr() net.Addr {
-	if c.ad.raddr != nil {
+	switch {
+	case c.ad.raddr != nil:
 		return c.ad.raddr
+	case c.ad.peer != nil:
+		return sock.DatagramAddr(c.ad.peer)
 	}
 	ip := netip.AddrFrom16(c.rip).Unmap()
 	return &net.TCPAddr{IP: ip.AsSlice(), Port: int(c.rport)}
@@ -156,226 +192,3 @@ func (c *conn) SetContext(ctx any) { c.ctx = ctx }
 
 // EventLoop returns the connection's loop.
 func (c *conn) EventLoop() EventLoop { return c.loop }
-
-// ---- asynchronous operations (any goroutine) ----
-
-// Wake makes the loop call OnTraffic for c, then callback.
-func (c *conn) Wake(callback AsyncCallback) error {
-	l := c.loop
-	return l.post(func() {
-		if c.gone(callback) {
-			return
-		}
-		if c.flags&fClosing == 0 {
-			l.traffic(c, nil)
-		}
-		if callback != nil {
-			callback(c, nil)
-		}
-	})
-}
-
-// gone reports whether c is not (or no longer) open on its loop; if so it
-// tells callback with net.ErrClosed. It runs on the loop.
-func (c *conn) gone(callback AsyncCallback) bool {
-	if c.flags&fClosed == 0 && c.flags&fOpen != 0 {
-		return false
-	}
-	if callback != nil {
-		callback(c, net.ErrClosed)
-	}
-	return true
-}
-
-// Close closes c once its pending output is delivered. Safe from any
-// goroutine; the close happens on the loop.
-func (c *conn) Close() error {
-	l := c.loop
-	return l.post(func() {
-		if c.flags&fOpen != 0 {
-			l.closeConn(c, nil, true)
-		}
-	})
-}
-
-// CloseWithCallback is Close, then callback on the loop once c is closed.
-func (c *conn) CloseWithCallback(callback AsyncCallback) error {
-	l := c.loop
-	return l.post(func() {
-		if c.gone(callback) {
-			return
-		}
-		if callback != nil {
-			x := c.ext()
-			x.closeCbs = append(x.closeCbs, callback)
-		}
-		l.closeConn(c, nil, true)
-	})
-}
-
-// AsyncWrite queues buf for writing on the loop, then calls callback.
-func (c *conn) AsyncWrite(buf []byte, callback AsyncCallback) error {
-	return c.loop.post(func() {
-		_, err := c.write(buf, nil)
-		if callback != nil {
-			callback(c, err)
-		}
-	})
-}
-
-// AsyncWritev is AsyncWrite for several buffers.
-func (c *conn) AsyncWritev(bs [][]byte, callback AsyncCallback) error {
-	return c.loop.post(func() {
-		_, err := c.write(nil, bs)
-		if callback != nil {
-			callback(c, err)
-		}
-	})
-}
-
-// ---- deadlines (any goroutine) ----
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return max(t.UnixNano(), 1)
-}
-
-// SetDeadline sets the read and write deadlines.
-func (c *conn) SetDeadline(t time.Time) error { return c.setDeadline(unixNano(t), true, true) }
-
-// SetReadDeadline sets the read deadline.
-func (c *conn) SetReadDeadline(t time.Time) error { return c.setDeadline(unixNano(t), true, false) }
-
-// SetWriteDeadline sets the write deadline.
-func (c *conn) SetWriteDeadline(t time.Time) error {
-	return c.setDeadline(unixNano(t), false, true)
-}
-
-func (c *conn) setDeadline(ns int64, rd, wr bool) error {
-	if c.sock.Load()&sockClosed != 0 {
-		return net.ErrClosed
-	}
-	l := c.loop
-	return l.post(func() {
-		if c.flags&fClosed != 0 {
-			return
-		}
-		x := c.ext()
-		if rd {
-			x.rdl = ns
-		}
-		if wr {
-			x.wdl = ns
-		}
-		l.schedule(c)
-	})
-}
-
-// ---- socket (any goroutine) ----
-
-// acquire marks a socket-option call in progress; false if c is closed.
-func (c *conn) acquire() bool {
-	for {
-		s := c.sock.Load()
-		if s&sockClosed != 0 {
-			return false
-		}
-		if c.sock.CompareAndSwap(s, s+1) {
-			return true
-		}
-	}
-}
-
-func (c *conn) release() { c.sock.Add(^uint32(0)) }
-
-// sockClose forbids further socket-option calls and waits for those in
-// progress, so none of them can reach the fd number after close(2) frees it.
-func (c *conn) sockClose() {
-	for {
-		s := c.sock.Load()
-		if c.sock.CompareAndSwap(s, s|sockClosed) {
-			break
-		}
-	}
-	for c.sock.Load() != sockClosed {
-		runtime.Gosched()
-	}
-}
-
-func (c *conn) withFd(f func(fd int) error) error {
-	if !c.acquire() {
-		return net.ErrClosed
-	}
-	defer c.release()
-	return f(int(c.fd))
-}
-
-// Fd returns the socket descriptor.
-func (c *conn) Fd() int { return int(c.fd) }
-
-// Dup returns a duplicate of the descriptor.
-func (c *conn) Dup() (fd int, err error) {
-	err = c.withFd(func(f int) error { fd, err = sock.DupCloexec(f); return err })
-	if err != nil {
-		return -1, err
-	}
-	return fd, nil
-}
-
-// SetReadBuffer sets SO_RCVBUF.
-func (c *conn) SetReadBuffer(n int) error {
-	return c.withFd(func(fd int) error { return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, n) })
-}
-
-// SetWriteBuffer sets SO_SNDBUF.
-func (c *conn) SetWriteBuffer(n int) error {
-	return c.withFd(func(fd int) error { return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n) })
-}
-
-// SetLinger sets SO_LINGER; secs < 0 turns it off.
-func (c *conn) SetLinger(secs int) error {
-	return c.withFd(func(fd int) error {
-		lg := unix.Linger{}
-		if secs >= 0 {
-			lg.Onoff, lg.Linger = 1, int32(secs)
-		}
-		return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &lg)
-	})
-}
-
-// SetNoDelay sets TCP_NODELAY.
-func (c *conn) SetNoDelay(noDelay bool) error {
-	if c.isUnixSocket() {
-		return ErrUnsupportedOp
-	}
-	v := 0
-	if noDelay {
-		v = 1
-	}
-	return c.withFd(func(fd int) error { return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v) })
-}
-
-// SetKeepAlivePeriod turns keep-alive on with period d.
-func (c *conn) SetKeepAlivePeriod(d time.Duration) error {
-	if c.isUnixSocket() {
-		return ErrUnsupportedOp
-	}
-	return c.withFd(func(fd int) error { return setKeepAlive(fd, true, d, d/5, 5) })
-}
-
-// SetKeepAlive sets keep-alive with idle time, interval and probe count.
-func (c *conn) SetKeepAlive(enabled bool, idle, intvl time.Duration, cnt int) error {
-	if c.isUnixSocket() {
-		return ErrUnsupportedOp
-	}
-	return c.withFd(func(fd int) error { return setKeepAlive(fd, enabled, idle, intvl, cnt) })
-}
-
-// isUnixSocket reports whether c is a unix socket. Unlike fUnix (flags
-// are loop-only) it reads immutable state, so any goroutine may call it.
-func (c *conn) isUnixSocket() bool {
-	_, ok := c.ad.laddr.(*net.UnixAddr)
-	return ok
-}

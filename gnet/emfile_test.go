@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pollnet/pollnet/internal/sock"
 )
 
 // fillFDs takes every free descriptor number (duplicates of one /dev/null
@@ -98,10 +100,11 @@ func fileConn(t *testing.T, fd int) net.Conn {
 // connections open without a new connection arriving.
 func TestEMFILERealLimit(t *testing.T) {
 	capFDs(t)
+	hk := useHooks(t)
 	h := &echo{}
 	s := startServer(t, h, "tcp")
 	fds := preDial(t, 3)
-	e0 := acceptErrors.Load()
+	e0 := hk.acceptErrors.Load()
 	restore := fillFDs(t)
 	for _, fd := range fds {
 		if err := dialTo(fd, s.addr); err != nil {
@@ -111,16 +114,16 @@ func TestEMFILERealLimit(t *testing.T) {
 	}
 	start := time.Now()
 	deadline := start.Add(long)
-	for acceptErrors.Load() == e0 && time.Now().Before(deadline) {
+	for hk.acceptErrors.Load() == e0 && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond)
-	attempts, elapsed := acceptErrors.Load()-e0, time.Since(start)
+	attempts, elapsed := hk.acceptErrors.Load()-e0, time.Since(start)
 	restore()
 	if attempts == 0 {
 		t.Fatal("no EMFILE: the limit did not bite")
 	}
-	bound := int64(10 + elapsed/backoffMax + 10) // as in TestEMFILEBackoff
+	bound := int64(10 + elapsed/sock.BackoffMax + 10) // as in TestEMFILEBackoff
 	t.Logf("%d failed accepts in %v (bound %d)", attempts, elapsed, bound)
 	if attempts > bound {
 		t.Fatalf("%d attempts: the acceptor spins", attempts)
@@ -139,6 +142,7 @@ func TestEMFILERealLimit(t *testing.T) {
 // TestEMFILEBackoffManyListeners, with a real EMFILE).
 func TestEMFILERealLimitManyListeners(t *testing.T) {
 	capFDs(t)
+	hk := useHooks(t)
 	a0, a1 := freeAddr(t), freeAddr(t)
 	h := &bootNotifier{booted: make(chan Engine, 1)}
 	done := make(chan error, 1)
@@ -148,18 +152,18 @@ func TestEMFILERealLimitManyListeners(t *testing.T) {
 		t.Fatalf("backend %q", e.Backend())
 	}
 	fd := preDial(t, 1)[0]
-	e0 := acceptErrors.Load()
+	e0 := hk.acceptErrors.Load()
 	restore := fillFDs(t)
 	if err := dialTo(fd, a0); err != nil {
 		restore()
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(long)
-	for acceptErrors.Load() == e0 && time.Now().Before(deadline) {
+	for hk.acceptErrors.Load() == e0 && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	restore()
-	if acceptErrors.Load() == e0 {
+	if hk.acceptErrors.Load() == e0 {
 		t.Fatal("no EMFILE: the limit did not bite")
 	}
 	wait(t, "the connection refused by EMFILE to open", func() bool { return h.opened.Load() == 1 })

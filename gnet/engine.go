@@ -13,32 +13,34 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pollnet/pollnet/gnet/pkg/logging"
 )
 
 // engine is one server (Run/Rotate) or client (NewClient) instance.
 //
-// Invariants: listeners, loops and lb are set before any goroutine other
-// than the creator can see the engine (Engine handles are first handed out
-// in OnBoot), and never change afterwards, so CountConnections and the other
-// Engine methods need no lock. done is closed only after every goroutine the
-// engine started has returned and every descriptor it owned is closed.
+// Invariants: listeners, loops, lb and acc are set before any goroutine
+// other than the creator can see the engine (Engine handles are first handed
+// out in OnBoot), and never change afterwards, so CountConnections and the
+// other Engine methods need no lock. done is closed only after every
+// goroutine the engine started has returned and every descriptor it owned is
+// closed.
 type engine struct {
 	opts      *Options
 	handler   EventHandler
 	listeners []*listener
 	loops     []*eventloop
 	lb        loadBalancer
-	acc       *acceptor
+	acc       *acceptor // nil without stream listeners
 	isClient  bool
-	addrs     []string
 	backend   Backend // what the loops run on (completion.go)
 	ringErr   error   // why not on io_uring, when asked for
 
 	reqOnce  sync.Once
-	req      chan struct{} // closed when a shutdown is requested
-	done     chan struct{} // closed when the engine has fully stopped
-	stopped  atomic.Bool   // set just before done is closed
-	started  atomic.Bool
+	req      chan struct{}  // closed when a shutdown is requested
+	done     chan struct{}  // closed when the engine has fully stopped
+	stopped  atomic.Bool    // set just before done is closed
+	started  atomic.Bool    // the loops run (OnBoot has returned)
 	wg       sync.WaitGroup // loops, acceptor, ticker
 	errMu    sync.Mutex
 	fatalErr error
@@ -78,8 +80,10 @@ func (eng *engine) logf(level, format string, args ...any) {
 	}
 }
 
+// validate is Engine.Validate, as gnet v2 defines it: an engine without
+// listeners (a client's) is empty.
 func (eng *engine) validate() error {
-	if len(eng.listeners) == 0 && !eng.isClient {
+	if len(eng.listeners) == 0 {
 		return ErrEmptyEngine
 	}
 	if eng.stopped.Load() {
@@ -104,7 +108,7 @@ func (eng *engine) dup() (int, error) {
 
 func (eng *engine) dupListener(network, addr string) (int, error) {
 	for _, ln := range eng.listeners {
-		if ln.network == network && ln.address == addr {
+		if ln.matches(network, addr) {
 			return ln.dup()
 		}
 	}
@@ -121,7 +125,12 @@ func (eng *engine) stop(ctx context.Context) error {
 	}
 }
 
+// register is Engine.Register. As in gnet v2 there are no loops to put a
+// connection on until OnBoot has returned: ErrEmptyEngine before.
 func (eng *engine) register(ctx context.Context) (<-chan RegisteredResult, error) {
+	if !eng.started.Load() {
+		return nil, ErrEmptyEngine
+	}
 	if c, ok := FromNetConnContext(ctx); ok {
 		return eng.lb.next(c.RemoteAddr()).Enroll(ctx, c)
 	}
@@ -154,7 +163,7 @@ func (eng *engine) closeLoops() {
 	}
 }
 
-// startLoops starts the loop goroutines and the ticker.
+// startLoops starts the loop goroutines, the acceptor and the ticker.
 func (eng *engine) startLoops() {
 	eng.started.Store(true)
 	for _, l := range eng.loops {
@@ -162,6 +171,13 @@ func (eng *engine) startLoops() {
 		go func() {
 			defer eng.wg.Done()
 			l.run()
+		}()
+	}
+	if eng.acc != nil {
+		eng.wg.Add(1)
+		go func() {
+			defer eng.wg.Done()
+			eng.acc.run()
 		}()
 	}
 	if eng.opts.Ticker {
@@ -192,8 +208,9 @@ func (eng *engine) ticker() {
 	}
 }
 
-// shutdownLoops stops every loop (each closes its connections, firing
-// OnClose) and waits for all engine goroutines.
+// shutdownLoops stops the acceptor and every loop (each closes its
+// connections, firing OnClose), waits for all engine goroutines, and closes
+// the pollers and listeners.
 func (eng *engine) shutdownLoops() {
 	if eng.acc != nil {
 		eng.acc.stop()
@@ -202,6 +219,12 @@ func (eng *engine) shutdownLoops() {
 		l.requestStop()
 	}
 	eng.wg.Wait()
+	eng.release()
+}
+
+// release closes what the engine owns once no goroutine of it runs: the
+// loops' pollers (after their exit), the acceptor's poller, the listeners.
+func (eng *engine) release() {
 	eng.closeLoops()
 	if eng.acc != nil {
 		eng.acc.close()
@@ -211,12 +234,33 @@ func (eng *engine) shutdownLoops() {
 	}
 }
 
-func (eng *engine) finish() error {
+// markDone records that the engine has stopped and returns the error that
+// stopped it, if any.
+func (eng *engine) markDone() error {
 	eng.stopped.Store(true)
 	close(eng.done)
+	logging.Cleanup()
 	eng.errMu.Lock()
 	defer eng.errMu.Unlock()
 	return eng.fatalErr
+}
+
+// setupLogger picks the engine's logger as gnet v2 does (WithLogger, else a
+// file logger for WithLogPath, else the package default) and installs it as
+// pkg/logging's default.
+func (o *Options) setupLogger() {
+	if o.Logger != nil {
+		logging.SetDefaultLoggerAndFlusher(o.Logger, nil)
+		return
+	}
+	logger, flusher := logging.GetDefaultLogger(), logging.GetDefaultFlusher()
+	if o.LogPath != "" {
+		if l, f, err := logging.CreateLoggerAsLocalFile(o.LogPath, o.LogLevel); err == nil {
+			logger, flusher = l, f
+		}
+	}
+	o.Logger = logger
+	logging.SetDefaultLoggerAndFlusher(logger, flusher)
 }
 
 func parseProtoAddr(protoAddr string) (network, addr string, err error) {
@@ -227,7 +271,7 @@ func parseProtoAddr(protoAddr string) (network, addr string, err error) {
 	switch u.Scheme {
 	case "":
 		return "", "", ErrInvalidNetworkAddress
-	case "tcp", "tcp4", "tcp6":
+	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6":
 		if u.Host == "" || u.Path != "" {
 			return "", "", ErrInvalidNetworkAddress
 		}
@@ -243,20 +287,14 @@ func parseProtoAddr(protoAddr string) (network, addr string, err error) {
 	}
 }
 
-func run(h EventHandler, addrs []string, opts []Option) error {
-	o := loadOptions(opts...)
-	o.normalize()
-	if o.LockOSThread && o.NumEventLoop > 10000 {
-		return ErrTooManyEventLoopThreads
-	}
-	eng := newEngine(h, o)
-	eng.addrs = addrs
+// openListeners opens the listeners of addrs (all or none).
+func (eng *engine) openListeners(addrs []string) error {
+	n := numLoops(eng.opts)
 	for _, a := range addrs {
 		network, addr, err := parseProtoAddr(a)
 		if err == nil {
 			var ln *listener
-			ln, err = openListener(network, addr, o)
-			if err == nil {
+			if ln, err = openListener(network, addr, eng.opts, n); err == nil {
 				eng.listeners = append(eng.listeners, ln)
 				continue
 			}
@@ -264,21 +302,30 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 		for _, ln := range eng.listeners {
 			ln.close()
 		}
+		eng.listeners = nil
 		return err
 	}
-	closeAll := func() {
-		for _, ln := range eng.listeners {
-			ln.close()
-		}
+	return nil
+}
+
+func run(h EventHandler, addrs []string, opts []Option) error {
+	o := loadOptions(opts...)
+	o.normalize()
+	o.setupLogger()
+	if o.LockOSThread && o.NumEventLoop > 10000 {
+		return ErrTooManyEventLoopThreads
+	}
+	eng := newEngine(h, o)
+	if err := eng.openListeners(addrs); err != nil {
+		return err
 	}
 	if err := eng.makeLoops(); err != nil {
-		closeAll()
+		eng.release()
 		return err
 	}
 	acc, err := newAcceptor(eng)
 	if err != nil {
-		eng.closeLoops()
-		closeAll()
+		eng.release()
 		return err
 	}
 	eng.acc = acc
@@ -293,22 +340,15 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 		}
 	}()
 	if h.OnBoot(e) == Shutdown {
-		acc.close()
-		eng.closeLoops()
-		closeAll()
-		eng.finish()
+		eng.release()
+		eng.markDone()
 		return nil
 	}
 	eng.startLoops()
-	eng.wg.Add(1)
-	go func() {
-		defer eng.wg.Done()
-		acc.run()
-	}()
 	<-eng.req
 	h.OnShutdown(e)
 	eng.shutdownLoops()
-	return eng.finish()
+	return eng.markDone()
 }
 
 // ---- client side ----
@@ -316,6 +356,7 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 func newClientEngine(h EventHandler, opts []Option) (*engine, error) {
 	o := loadOptions(opts...)
 	o.normalize()
+	o.setupLogger()
 	eng := newEngine(h, o)
 	eng.isClient = true
 	return eng, nil
@@ -331,8 +372,8 @@ func (eng *engine) startClient() error {
 		return err
 	}
 	if eng.handler.OnBoot(Engine{eng}) == Shutdown {
-		eng.closeLoops()
-		eng.finish()
+		eng.release()
+		eng.markDone()
 		return nil
 	}
 	eng.startLoops()
@@ -349,11 +390,22 @@ func (eng *engine) stopClient() error {
 	eng.requestShutdown()
 	eng.handler.OnShutdown(Engine{eng})
 	eng.shutdownLoops()
-	return eng.finish()
+	return eng.markDone()
+}
+
+// clientReady reports why the client cannot take a connection, if it cannot.
+func (eng *engine) clientReady() error {
+	switch {
+	case eng.stopped.Load():
+		return ErrEngineInShutdown
+	case !eng.started.Load():
+		return errors.New("gnet: client not started")
+	}
+	return nil
 }
 
 func (eng *engine) dialClient(network, address string, ctx any) (Conn, error) {
-	if err := eng.validate(); err != nil {
+	if err := eng.clientReady(); err != nil {
 		return nil, err
 	}
 	nc, err := net.Dial(network, address)
@@ -367,13 +419,9 @@ func (eng *engine) enrollClient(nc net.Conn, ctx any) (Conn, error) {
 	if nc == nil {
 		return nil, ErrInvalidNetConn
 	}
-	if err := eng.validate(); err != nil {
+	if err := eng.clientReady(); err != nil {
 		nc.Close()
 		return nil, err
-	}
-	if !eng.started.Load() {
-		nc.Close()
-		return nil, errors.New("gnet: client not started")
 	}
 	l := eng.lb.next(nc.RemoteAddr())
 	return l.enrollSync(nc, ctx)

@@ -3,9 +3,7 @@
 package gnet
 
 import (
-	"context"
 	"io"
-	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -17,16 +15,25 @@ import (
 	"github.com/pollnet/pollnet/internal/poller"
 )
 
-// eventloop owns a poller, the connections registered on it, a read buffer,
-// a timer heap and a task queue. Everything except the task queue, count and
-// stopReq is touched only by the loop's goroutine.
+// eventloop owns a poller, the sockets registered on it (connections, and
+// the sockets of UDP listeners), a read buffer, a timer heap and a task
+// queue. Everything except the task queue, count, load and stopReq is
+// touched only by the loop's goroutine.
+//
+// A connection's life on its loop:
+//
+//	open: registered on the poller, in conns, counted; OnOpen fires (fOpen).
+//	closeConn: graceful with output pending, it stops reading and drains
+//	  (fClosing); otherwise, or once drained, endConn.
+//	endConn: out of conns and the timer heap, uncounted, OnClose fires,
+//	  then FIN and linger (linger.go) or close(2) (fClosed).
 type eventloop struct {
 	idx    int
 	eng    *engine
 	h      EventHandler
 	p      *poller.Poller
 	buf    []byte       // the read buffer shared by all connections of the loop
-	conns  []*conn      // by fd; nil where the loop has no connection
+	conns  []*conn      // by fd; nil where the loop has no socket
 	count  atomic.Int32 // open connections (CountConnections)
 	load   atomic.Int32 // connections assigned, opened or on their way (LeastConnections)
 	gen    uint32       // last generation handed out; a key is MakeKey(fd, gen)
@@ -43,12 +50,13 @@ type eventloop struct {
 	cur     []byte
 	curConn *conn
 
-	// backlog holds connections that may still have unread input but got no
+	// backlog holds sockets that may still have unread input but got no
 	// new edge: cut off by the budget, or resumed after a backpressure pause.
 	backlog, backlog2 []*conn
 	timers            timerHeap
 	iov               [][]byte // scratch for writev
 	drain             []byte   // scratch for input dropped at close (linger.go)
+	oversized         int      // datagrams dropped for not fitting buf
 
 	// lingering: sockets of closed connections waiting for the peer's end
 	// of stream (linger.go), by fd; lingerQ: the same in deadline order.
@@ -60,11 +68,6 @@ type eventloop struct {
 	q, q2   []func()
 	qClosed bool        // no more tasks accepted; guarded by qmu
 	queued  atomic.Bool // q may be non-empty; set under qmu by post
-
-	// stats for tests: connections served again after the loop's read
-	// budget cut them off (poller: a connection's per-turn budget; io_uring:
-	// the loop's buffer ring ran out and the receive was re-armed)
-	backlogTurns atomic.Int64
 }
 
 func newEventLoop(eng *engine, idx int) (*eventloop, error) {
@@ -78,6 +81,7 @@ func newEventLoop(eng *engine, idx int) (*eventloop, error) {
 		h:      eng.handler,
 		budget: budget,
 		now:    time.Now().UnixNano(),
+		timers: newTimerHeap(),
 	}
 	var err error
 	if eng.backend == BackendIOUring {
@@ -197,13 +201,10 @@ func (l *eventloop) run() {
 
 // exit closes every connection (OnClose fires for each, with a nil error as
 // in gnet v2), then runs the tasks still queued so that their callbacks see
-// net.ErrClosed instead of never running.
+// net.ErrClosed instead of never running. UDP listener sockets are
+// unregistered (their listener closes them).
 func (l *eventloop) exit() {
-	for _, c := range l.conns {
-		if c != nil {
-			l.finish(c, nil)
-		}
-	}
+	l.endAll()
 	for {
 		l.qmu.Lock()
 		q := l.q
@@ -218,24 +219,35 @@ func (l *eventloop) exit() {
 		for _, fn := range q {
 			fn()
 		}
-		for _, c := range l.conns {
-			if c != nil {
-				l.finish(c, nil)
-			}
+		l.endAll()
+	}
+	for _, c := range l.conns {
+		if c != nil && c.flags&fListening != 0 {
+			l.dropDatagramSocket(c)
 		}
 	}
 	if l.ur != nil {
 		l.ur.drain() // ends the lingers too
 	}
 	l.closeLingering()
-	l.backlog, l.backlog2, l.timers, l.conns = nil, nil, nil, nil
+	l.backlog, l.backlog2, l.conns = nil, nil, nil
+	l.timers.Clear()
+}
+
+// endAll ends every open connection.
+func (l *eventloop) endAll() {
+	for _, c := range l.conns {
+		if c != nil && c.flags&fListening == 0 {
+			l.endConn(c, nil)
+		}
+	}
 }
 
 // nextExpiry is the loop's next deadline (a timer or a linger), 0 if none.
 func (l *eventloop) nextExpiry() int64 {
 	next := l.nextLingerExpiry()
-	if len(l.timers) > 0 && (next == 0 || l.timers[0].when < next) {
-		next = l.timers[0].when
+	if when, _, ok := l.timers.Min(); ok && (next == 0 || when < next) {
+		next = when
 	}
 	return next
 }
@@ -251,6 +263,12 @@ func (l *eventloop) dispatch(ev poller.Event) {
 		return
 	}
 	if c.gen != gen { // stale event for a closed fd whose number is reused
+		return
+	}
+	if c.isDatagram() {
+		if ev.Ready&poller.Readable != 0 {
+			l.readDatagrams(c)
+		}
 		return
 	}
 	if ev.Hangup {
@@ -271,11 +289,11 @@ func (l *eventloop) dispatch(ev poller.Event) {
 	}
 }
 
-// read reads from c until EAGAIN, a short read (the receive queue was empty
-// at that moment, so new data will raise a new edge), or the budget runs
-// out. A connection cut off by the budget goes to the backlog, because the
-// edge it had is consumed and no new one may come. A closing connection's
-// input is dropped instead (linger.go says why).
+// read reads from stream c until EAGAIN, a short read (the receive queue
+// was empty at that moment, so new data will raise a new edge), or the
+// budget runs out. A connection cut off by the budget goes to the backlog,
+// because the edge it had is consumed and no new one may come. A closing
+// connection's input is dropped instead (linger.go says why).
 func (l *eventloop) read(c *conn) {
 	if l.ur != nil {
 		l.ur.resume(c)
@@ -295,7 +313,7 @@ func (l *eventloop) read(c *conn) {
 		if c.flags&fPaused != 0 {
 			return // resumed through the backlog once output drains
 		}
-		n, err := unix.Read(int(c.fd), l.buf)
+		n, err := sockRead(int(c.fd), l.buf)
 		if n > 0 {
 			l.deliver(c, l.buf[:n])
 			if n < len(l.buf) && c.flags&fHup == 0 {
@@ -311,8 +329,6 @@ func (l *eventloop) read(c *conn) {
 		case err == nil: // n == 0: end of stream. Deliver pending output first.
 			l.closeConn(c, os.NewSyscallError("read", io.EOF), true)
 		case err == unix.EAGAIN:
-		case err == unix.EINTR:
-			continue
 		default:
 			l.closeConn(c, os.NewSyscallError("read", err), false)
 		}
@@ -327,7 +343,7 @@ func (l *eventloop) toBacklog(c *conn) {
 	}
 }
 
-// serveBacklog gives each remembered connection one more turn.
+// serveBacklog gives each remembered socket one more turn.
 func (l *eventloop) serveBacklog() {
 	if len(l.backlog) == 0 {
 		return
@@ -337,8 +353,15 @@ func (l *eventloop) serveBacklog() {
 	for i, c := range bl {
 		bl[i] = nil
 		c.flags &^= fInBacklog
-		if c.flags&fClosed == 0 {
-			l.backlogTurns.Add(1)
+		if c.flags&fClosed != 0 {
+			continue
+		}
+		if testHooks != nil {
+			testHooks.backlogTurn(l)
+		}
+		if c.isDatagram() {
+			l.readDatagrams(c)
+		} else {
 			l.read(c)
 		}
 	}
@@ -358,11 +381,13 @@ func (l *eventloop) deliver(c *conn, data []byte) {
 	l.traffic(c, data)
 }
 
-// traffic calls OnTraffic with cur as the connection's fresh input.
+// traffic calls OnTraffic with cur as the connection's fresh input. What a
+// stream's OnTraffic leaves unread is kept for the next event; what is left
+// of a datagram is dropped.
 func (l *eventloop) traffic(c *conn, cur []byte) {
 	l.cur, l.curConn = cur, c
 	action := l.h.OnTraffic(c)
-	if l.curConn == c && len(l.cur) > 0 && c.flags&fClosed == 0 {
+	if l.curConn == c && len(l.cur) > 0 && c.flags&fClosed == 0 && !c.isDatagram() {
 		c.in = getBuf()
 		c.in.B = append(c.in.B, l.cur...)
 		c.inOff = 0
@@ -381,12 +406,20 @@ func (l *eventloop) handleAction(c *conn, a Action) {
 	}
 }
 
+// setConn puts c in the fd table, growing it as needed.
+func (l *eventloop) setConn(fd int, c *conn) {
+	if fd >= len(l.conns) {
+		l.conns = append(l.conns, make([]*conn, max(fd+1, 2*len(l.conns), 64)-len(l.conns))...)
+	}
+	l.conns[fd] = c
+}
+
 // open registers a new connection and fires OnOpen. It runs on the loop.
 func (l *eventloop) open(c *conn) error {
 	fd := int(c.fd)
 	if l.stopReq.Load() {
 		l.load.Add(-1)
-		unix.Close(fd)
+		sockClose(fd)
 		return ErrEngineInShutdown
 	}
 	l.gen++
@@ -398,13 +431,10 @@ func (l *eventloop) open(c *conn) error {
 		l.ur.open(c)
 	} else if err := l.p.Add(fd, poller.MakeKey(fd, c.gen), poller.Readable); err != nil {
 		l.load.Add(-1)
-		unix.Close(fd)
+		sockClose(fd)
 		return err
 	}
-	if fd >= len(l.conns) {
-		l.conns = append(l.conns, make([]*conn, max(fd+1, 2*len(l.conns), 64)-len(l.conns))...)
-	}
-	l.conns[fd] = c
+	l.setConn(fd, c)
 	l.count.Add(1)
 	c.flags |= fOpen
 	c.lastActive = l.now
@@ -421,11 +451,16 @@ func (l *eventloop) open(c *conn) error {
 
 // closeConn closes c. With graceful set and no error, pending output is
 // delivered first (the connection stops reading and waits for its output to
-// drain); the error, if any, is kept for OnClose.
+// drain); the error, if any, is kept for OnClose. Only open connections
+// close: a UDP listener's socket and the datagrams it yields are not
+// connections.
 func (l *eventloop) closeConn(c *conn, err error, graceful bool) {
+	if c.flags&fOpen == 0 {
+		return
+	}
 	if c.flags&(fClosed|fClosing) != 0 {
 		if c.flags&fClosing != 0 && !graceful { // a write failed while flushing
-			l.finish(c, err)
+			l.endConn(c, err)
 		}
 		return
 	}
@@ -441,11 +476,12 @@ func (l *eventloop) closeConn(c *conn, err error, graceful bool) {
 			return
 		}
 	}
-	l.finish(c, err)
+	l.endConn(c, err)
 }
 
-// finish really closes c: OnClose, then FIN after the output, then close(2).
-func (l *eventloop) finish(c *conn, err error) {
+// endConn really closes c: OnClose, then FIN after the output and linger
+// (TCP), or close(2).
+func (l *eventloop) endConn(c *conn, err error) {
 	if c.flags&fClosed != 0 {
 		return
 	}
@@ -467,16 +503,16 @@ func (l *eventloop) finish(c *conn, err error) {
 	l.unschedule(c)
 	action := l.h.OnClose(c, err)
 	c.sockClose()
-	fin := err == nil && c.out == nil && c.flags&fUnix == 0
+	fin := err == nil && c.out == nil && c.ad.kind == kindTCP
 	if l.ur != nil {
 		l.ur.retire(c, fin) // takes c.out if a send still reads it
 	} else if fin {
 		// Output is complete: FIN, then linger until the peer has read it.
-		unix.Shutdown(fd, unix.SHUT_WR)
+		sockShutdownWrite(fd)
 		l.linger(fd, c.gen)
 	} else {
 		l.p.Remove(fd)
-		unix.Close(fd)
+		sockClose(fd)
 	}
 	if l.curConn != c { // OnTraffic of c may still hold slices of c.in
 		c.releaseInbound()
@@ -488,95 +524,14 @@ func (l *eventloop) finish(c *conn, err error) {
 		cbs = c.x.closeCbs
 		c.x = nil
 	}
+	// As in gnet v2, CloseWithCallback's callback learns that OnClose asked
+	// for a shutdown.
+	var cbErr error
+	if action == Shutdown {
+		cbErr = ErrEngineShutdown
+	}
 	for _, cb := range cbs {
-		cb(c, nil)
+		cb(c, cbErr)
 	}
 	l.handleAction(c, action)
-}
-
-// ---- EventLoop interface ----
-
-// Register dials addr in a new goroutine and enrolls the connection here.
-func (l *eventloop) Register(ctx context.Context, addr net.Addr) (<-chan RegisteredResult, error) {
-	if l.eng.validate() != nil {
-		return nil, ErrEngineInShutdown
-	}
-	if addr == nil {
-		return nil, ErrInvalidNetworkAddress
-	}
-	ch := make(chan RegisteredResult, 1)
-	go func() {
-		nc, err := net.Dial(addr.Network(), addr.String())
-		if err != nil {
-			ch <- RegisteredResult{Err: err}
-			return
-		}
-		c, err := l.enrollSync(nc, FromContext(ctx))
-		ch <- RegisteredResult{Conn: c, Err: err}
-	}()
-	return ch, nil
-}
-
-// Enroll takes over nc in a new goroutine and registers it here.
-func (l *eventloop) Enroll(ctx context.Context, nc net.Conn) (<-chan RegisteredResult, error) {
-	if l.eng.validate() != nil {
-		return nil, ErrEngineInShutdown
-	}
-	if nc == nil {
-		return nil, ErrInvalidNetConn
-	}
-	ch := make(chan RegisteredResult, 1)
-	go func() {
-		c, err := l.enrollSync(nc, FromContext(ctx))
-		ch <- RegisteredResult{Conn: c, Err: err}
-	}()
-	return ch, nil
-}
-
-// Execute runs runnable on the loop.
-func (l *eventloop) Execute(ctx context.Context, runnable Runnable) error {
-	if l.eng.validate() != nil {
-		return ErrEngineInShutdown
-	}
-	if runnable == nil {
-		return ErrNilRunnable
-	}
-	return l.post(func() { runnable.Run(ctx) })
-}
-
-// Schedule returns ErrUnsupportedOp, as gnet v2 does.
-func (l *eventloop) Schedule(context.Context, Runnable, time.Duration) error {
-	return ErrUnsupportedOp
-}
-
-// Close closes c (loop-only); pending output is delivered first.
-func (l *eventloop) Close(c Conn) error {
-	cc, ok := c.(*conn)
-	if !ok || cc.loop != l {
-		return ErrUnsupportedOp
-	}
-	l.closeConn(cc, nil, true)
-	return nil
-}
-
-// enrollSync takes over nc's socket (a duplicate descriptor; nc is closed),
-// registers it on l and returns once OnOpen has run.
-func (l *eventloop) enrollSync(nc net.Conn, ctx any) (Conn, error) {
-	defer nc.Close()
-	c, err := connFromNetConn(l, nc)
-	if err != nil {
-		return nil, err
-	}
-	c.ctx = ctx
-	done := make(chan error, 1)
-	l.load.Add(1)
-	if err := l.post(func() { done <- l.open(c) }); err != nil {
-		l.load.Add(-1)
-		unix.Close(int(c.fd))
-		return nil, err
-	}
-	if err := <-done; err != nil {
-		return nil, err
-	}
-	return c, nil
 }

@@ -45,6 +45,7 @@ func (h *counter) OnTraffic(c Conn) Action {
 // TestFairBudget, first half: a flooding connection does not starve another
 // connection of the same loop. The budget is one 4 KiB read per turn.
 func TestFairBudget(t *testing.T) {
+	hk := useHooks(t)
 	const total = 64 << 20
 	h := &counter{}
 	s := startServer(t, h, "tcp", WithReadBufferCap(4096), WithNumEventLoop(1))
@@ -63,7 +64,7 @@ func TestFairBudget(t *testing.T) {
 	b.Write([]byte("ping"))
 	readFull(t, b, 4)
 	at := h.atPong.Load()
-	turns := h.loop.Load().backlogTurns.Load()
+	turns := hk.backlogTurns.Load()
 	t.Logf("pong served after %d of %d flood bytes; %d backlog turns", at, total, turns)
 	if at >= total {
 		t.Fatal("the other connection was served only after the flood ended")
@@ -77,6 +78,7 @@ func TestFairBudget(t *testing.T) {
 // gets no new edge because its peer sends nothing more, is still served to
 // the end from the loop's backlog.
 func TestFairBacklog(t *testing.T) {
+	hk := useHooks(t)
 	const total = 256 << 10
 	h := &counter{want: total}
 	s := startServer(t, h, "tcp", WithReadBufferCap(4096), WithNumEventLoop(1), WithSocketRecvBuffer(1<<20))
@@ -89,7 +91,7 @@ func TestFairBacklog(t *testing.T) {
 	if got := readFull(t, a, 4); string(got) != "done" {
 		t.Fatalf("got %q", got)
 	}
-	if turns := h.loop.Load().backlogTurns.Load(); turns == 0 {
+	if turns := hk.backlogTurns.Load(); turns == 0 {
 		t.Fatal("no backlog turn: the test did not exercise the budget")
 	} else {
 		t.Logf("%d backlog turns", turns)

@@ -45,12 +45,11 @@ package gnet
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
+
+	errorx "github.com/pollnet/pollnet/gnet/pkg/errors"
 )
 
 // Action is what the engine does after a callback returns.
@@ -65,38 +64,28 @@ const (
 	Shutdown
 )
 
-// Errors returned by the engine. gnet v2 defines the equivalents in its
-// pkg/errors package; they live here so that one import is enough.
+// Errors returned by the engine: the values of this module's pkg/errors
+// (gnet v2's pkg/errors names and texts), exported here as well so that a
+// program can compare with either.
 var (
-	// ErrEmptyEngine: the Engine is the zero value or has no listener.
-	ErrEmptyEngine = errors.New("gnet: the internal engine is empty")
-	// ErrEngineShutdown: the engine is shutting down (a Shutdown action).
-	ErrEngineShutdown = errors.New("gnet: server is going to be shutdown")
-	// ErrEngineInShutdown: the engine is already shut down or shutting down.
-	ErrEngineInShutdown = errors.New("gnet: server is already in shutdown")
-	// ErrAcceptSocket: accept failed with an unrecoverable error.
-	ErrAcceptSocket = errors.New("gnet: accept a new connection error")
-	// ErrTooManyEventLoopThreads: more than 10,000 loops with WithLockOSThread.
-	ErrTooManyEventLoopThreads = errors.New("gnet: too many event-loops under LockOSThread mode")
-	// ErrUnsupportedProtocol: the address scheme is not tcp, tcp4, tcp6 or unix
-	// (UDP is not supported by this package).
-	ErrUnsupportedProtocol = errors.New("gnet: only unix and tcp/tcp4/tcp6 are supported (no udp)")
-	// ErrUnsupportedOp: the operation is not supported.
-	ErrUnsupportedOp = errors.New("gnet: unsupported operation")
-	// ErrInvalidNetworkAddress: the address cannot be parsed.
-	ErrInvalidNetworkAddress = errors.New("gnet: invalid network address")
-	// ErrInvalidNetConn: a nil net.Conn was given.
-	ErrInvalidNetConn = errors.New("gnet: the net.Conn is empty")
-	// ErrNilRunnable: a nil Runnable was given.
-	ErrNilRunnable = errors.New("gnet: nil runnable is not allowed")
-	// ErrUnsupportedPlatform: this platform has no poller (Windows and others).
-	ErrUnsupportedPlatform = errors.New("gnet: unsupported platform: pollnet's gnet needs epoll or kqueue")
-	// ErrOutboundFull: a write would take the connection's outbound buffer
-	// past the hard cap set by WithOutboundHardCap. Nothing was queued.
-	ErrOutboundFull = errors.New("gnet: outbound buffer is at its hard cap")
-	// ErrIdleTimeout is the error OnClose receives when WithIdleTimeout closes a
-	// connection. It wraps os.ErrDeadlineExceeded.
-	ErrIdleTimeout = fmt.Errorf("gnet: idle timeout: %w", os.ErrDeadlineExceeded)
+	ErrEmptyEngine              = errorx.ErrEmptyEngine
+	ErrEngineShutdown           = errorx.ErrEngineShutdown
+	ErrEngineInShutdown         = errorx.ErrEngineInShutdown
+	ErrAcceptSocket             = errorx.ErrAcceptSocket
+	ErrTooManyEventLoopThreads  = errorx.ErrTooManyEventLoopThreads
+	ErrUnsupportedProtocol      = errorx.ErrUnsupportedProtocol
+	ErrUnsupportedTCPProtocol   = errorx.ErrUnsupportedTCPProtocol
+	ErrUnsupportedUDPProtocol   = errorx.ErrUnsupportedUDPProtocol
+	ErrUnsupportedUDSProtocol   = errorx.ErrUnsupportedUDSProtocol
+	ErrUnsupportedOp            = errorx.ErrUnsupportedOp
+	ErrNegativeSize             = errorx.ErrNegativeSize
+	ErrNoIPv4AddressOnInterface = errorx.ErrNoIPv4AddressOnInterface
+	ErrInvalidNetworkAddress    = errorx.ErrInvalidNetworkAddress
+	ErrInvalidNetConn           = errorx.ErrInvalidNetConn
+	ErrNilRunnable              = errorx.ErrNilRunnable
+	ErrUnsupportedPlatform      = errorx.ErrUnsupportedPlatform
+	ErrOutboundFull             = errorx.ErrOutboundFull
+	ErrIdleTimeout              = errorx.ErrIdleTimeout
 )
 
 // Reader is the inbound half of a Conn. All its methods are loop-only.

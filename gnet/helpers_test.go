@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,6 +28,16 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+func freeUDPAddr(t *testing.T) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
 }
 
 // server runs h on protoAddr in the background.
@@ -51,16 +62,27 @@ func (b *bootWrap) OnBoot(e Engine) Action {
 	return a
 }
 
-// startServer runs Run(h, proto://addr) and waits until it accepts.
+// startServer runs Run(h, network://addr) on a free address and waits
+// until it serves.
 func startServer(t *testing.T, h EventHandler, network string, opts ...Option) *server {
 	t.Helper()
 	var addr string
-	if network == "unix" {
+	switch network {
+	case "unix":
 		addr = t.TempDir() + "/s.sock"
-	} else {
+	case "udp", "udp4":
+		addr = freeUDPAddr(t)
+	default:
 		addr = freeAddr(t)
 	}
-	s := &server{t: t, addr: addr, proto: network + "://" + addr, done: make(chan error, 1)}
+	return startServerAt(t, h, network+"://"+addr, opts...)
+}
+
+// startServerAt runs Run(h, proto) and waits until it serves.
+func startServerAt(t *testing.T, h EventHandler, proto string, opts ...Option) *server {
+	t.Helper()
+	_, addr, _ := strings.Cut(proto, "://")
+	s := &server{t: t, addr: addr, proto: proto, done: make(chan error, 1)}
 	bw := &bootWrap{EventHandler: h, ch: make(chan struct{})}
 	go func() { s.done <- Run(bw, s.proto, opts...) }()
 	// The listener is bound before OnBoot runs: once it has, dials succeed.
@@ -80,10 +102,7 @@ func startServer(t *testing.T, h EventHandler, network string, opts ...Option) *
 
 func (s *server) dial() net.Conn {
 	s.t.Helper()
-	network := "tcp"
-	if s.proto[:4] == "unix" {
-		network = "unix"
-	}
+	network, _, _ := strings.Cut(s.proto, "://")
 	c, err := net.Dial(network, s.addr)
 	if err != nil {
 		s.t.Fatal(err)
@@ -181,4 +200,12 @@ func testBackend() Backend {
 		return BackendIOUring
 	}
 	return pollerBackend
+}
+
+// useHooks turns the package's test hooks on for the rest of the test.
+func useHooks(t *testing.T) *hooks {
+	h := new(hooks)
+	testHooks = h
+	t.Cleanup(func() { testHooks = nil })
+	return h
 }

@@ -4,7 +4,6 @@ package gnet
 
 import (
 	"io"
-	"sync/atomic"
 
 	"github.com/valyala/bytebufferpool"
 )
@@ -14,23 +13,21 @@ import (
 //   - loop.cur, the fresh read being delivered, when c is loop.curConn, or
 //   - nothing (idle: no buffer held).
 // deliver keeps this invariant by appending a fresh read to c.in when c.in
-// exists. All methods here are loop-only.
+// exists. All methods here are loop-only. For a datagram (UDP) the input is
+// the current datagram only, during its OnTraffic.
 
 var (
 	bufPool     bytebufferpool.Pool
-	buffersOut  atomic.Int64 // pooled buffers handed out and not yet returned
-	maxKeptSize = 1 << 20    // larger buffers are dropped instead of pooled
+	maxKeptSize = 1 << 20 // larger buffers are dropped instead of pooled
 )
 
 func getBuf() *bytebufferpool.ByteBuffer {
-	buffersOut.Add(1)
 	b := bufPool.Get()
 	b.B = b.B[:0]
 	return b
 }
 
 func putBuf(b *bytebufferpool.ByteBuffer) {
-	buffersOut.Add(-1)
 	if cap(b.B) > maxKeptSize {
 		b.B = nil
 	}

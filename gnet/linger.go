@@ -45,11 +45,10 @@ func (l *eventloop) dropInput(fd int) (ended bool) {
 		l.drain = make([]byte, 64<<10) // not l.buf: an OnTraffic in progress may hold it
 	}
 	for dropped := 0; dropped < dropLimit; {
-		n, err := unix.Read(fd, l.drain)
+		n, err := sockRead(fd, l.drain)
 		switch {
 		case n > 0:
 			dropped += n
-		case err == unix.EINTR:
 		case err == unix.EAGAIN:
 			return false
 		default: // end of stream or error
@@ -65,7 +64,7 @@ func (l *eventloop) dropInput(fd int) (ended bool) {
 func (l *eventloop) linger(fd int, gen uint32) {
 	if l.dropInput(fd) {
 		l.p.Remove(fd)
-		unix.Close(fd)
+		sockClose(fd)
 		return
 	}
 	l.addLinger(fd, gen)
@@ -97,7 +96,7 @@ func (l *eventloop) endLinger(fd int) {
 		return
 	}
 	l.p.Remove(fd)
-	unix.Close(fd)
+	sockClose(fd)
 }
 
 // expireLingers closes the sockets whose linger time is up.
@@ -126,7 +125,7 @@ func (l *eventloop) nextLingerExpiry() int64 {
 // closeLingering closes every lingering socket; the loop is exiting.
 func (l *eventloop) closeLingering() {
 	for fd := range l.lingering {
-		unix.Close(fd)
+		sockClose(fd)
 	}
 	l.lingering, l.lingerQ = nil, nil
 }

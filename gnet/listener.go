@@ -8,18 +8,35 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/pollnet/pollnet/internal/sock"
-	"golang.org/x/sys/unix"
 )
 
-// listener is one listening socket, non-blocking, owned by the engine.
+// sockKind is what kind of socket a listener or connection has.
+type sockKind uint8
+
+const (
+	kindTCP  sockKind = iota // TCP stream
+	kindUnix                 // unix-domain stream
+	kindUDP                  // UDP datagrams
+)
+
+// listener is one address given to Run or Rotate, owned by the engine.
+//
+// A stream listener (tcp, unix) has one listening socket, served by the
+// acceptor. A datagram listener (udp) has its sockets served directly by
+// the event loops: one socket, or, where SO_REUSEPORT spreads datagrams over
+// the sockets bound to a port (reusePortBalances) and the engine has several
+// loops, one socket per loop, so the kernel balances peers over the loops.
 type listener struct {
 	network, address string // as given (address without scheme)
-	fd               int
+	kind             sockKind
+	fds              []int // fds[0] is the one Dup duplicates
 	addr             net.Addr
-	ad               *connAddrs // shared by the connections it accepts
-	unix             bool
+	ad               *connAddrs // shared by the connections it yields
 
 	// mu orders dup (Engine.Dup, from any goroutine) against close: a
 	// duplicate is never taken of a closed, possibly reused, fd number.
@@ -27,99 +44,209 @@ type listener struct {
 	closed bool
 }
 
-// openListener creates, binds and listens. For unix sockets an existing
-// file at the path is removed first and the file is removed again on close,
-// as gnet v2 does.
-func openListener(network, address string, o *Options) (*listener, error) {
+// openListener creates the listener's sockets (nsock of them for a datagram
+// listener, else one), sets them up and binds them. For unix sockets an
+// existing file at the path is removed first and the file is removed again
+// on close, as gnet v2 does.
+func openListener(network, address string, o *Options, nsock int) (*listener, error) {
 	ln := &listener{network: network, address: address}
-	var sa unix.Sockaddr
-	family := unix.AF_INET
-	if network == "unix" {
-		family = unix.AF_UNIX
-		ln.unix = true
+	family, sotype := unix.AF_UNIX, unix.SOCK_STREAM
+	var sa syscall.Sockaddr
+	switch {
+	case network == "unix":
+		ln.kind = kindUnix
 		os.RemoveAll(address)
-		sa = &unix.SockaddrUnix{Name: address}
-	} else {
-		ta, err := net.ResolveTCPAddr(network, address)
+		sa = &syscall.SockaddrUnix{Name: address}
+	default:
+		ip, port, err := resolve(network, address)
 		if err != nil {
 			return nil, err
 		}
-		var ip netip.Addr
-		if ta.IP != nil {
-			ip, _ = netip.AddrFromSlice(ta.IP)
+		if strings.HasPrefix(network, "udp") {
+			ln.kind, sotype = kindUDP, unix.SOCK_DGRAM
+		} else {
+			ln.kind, nsock = kindTCP, 1
 		}
-		switch {
-		case network == "tcp4" || (ip.IsValid() && ip.Unmap().Is4() && network != "tcp6"):
-			s4 := &unix.SockaddrInet4{Port: ta.Port}
-			if ip.IsValid() {
-				s4.Addr = ip.Unmap().As4()
+		family = sock.Family(network, ip)
+		sa = sock.Sockaddr(family, ip, port)
+	}
+	if ln.kind != kindUDP || !reusePortBalances {
+		nsock = 1
+	}
+	lo := sock.ListenOptions{
+		ReuseAddr: o.ReuseAddr,
+		ReusePort: (o.ReusePort && ln.kind != kindUnix) || nsock > 1,
+		Control:   listenControl(o, ln.kind, sa),
+	}
+	for i := range nsock {
+		fd, err := sock.Socket(family, sotype)
+		if err != nil {
+			ln.close()
+			return nil, os.NewSyscallError("socket", err)
+		}
+		if err := sock.Listen(fd, family, sotype, network, address, sa, lo); err != nil {
+			unix.Close(fd)
+			ln.close()
+			return nil, err
+		}
+		ln.fds = append(ln.fds, fd)
+		if i == 0 && ln.kind != kindUnix {
+			// Twins bind where the first socket landed (port 0 picks one).
+			got, err := syscall.Getsockname(fd)
+			if err != nil {
+				ln.close()
+				return nil, os.NewSyscallError("getsockname", err)
 			}
-			sa = s4
-		default:
-			family = unix.AF_INET6
-			s6 := &unix.SockaddrInet6{Port: ta.Port}
-			if ip.IsValid() {
-				s6.Addr = ip.As16()
+			if ln.kind == kindTCP {
+				ln.addr = sock.StreamAddr(got)
+			} else {
+				ln.addr = sock.DatagramAddr(got)
+				sa = sock.NetAddrSockaddr(family, ln.addr)
 			}
-			if ta.Zone != "" {
-				if ifi, err := net.InterfaceByName(ta.Zone); err == nil {
-					s6.ZoneId = uint32(ifi.Index)
+		}
+	}
+	if ln.kind == kindUnix {
+		ln.addr = &net.UnixAddr{Name: address, Net: "unix"}
+	}
+	ln.ad = &connAddrs{laddr: ln.addr, kind: ln.kind, family: uint8(family)}
+	return ln, nil
+}
+
+// resolve resolves a tcp or udp address as net.Listen does: no host means
+// the unspecified address (dual-stack unless the network ends in 4).
+func resolve(network, address string) (netip.Addr, int, error) {
+	var ipb net.IP
+	var port int
+	var zone string
+	if strings.HasPrefix(network, "udp") {
+		a, err := net.ResolveUDPAddr(network, address)
+		if err != nil {
+			return netip.Addr{}, 0, err
+		}
+		ipb, port, zone = a.IP, a.Port, a.Zone
+	} else {
+		a, err := net.ResolveTCPAddr(network, address)
+		if err != nil {
+			return netip.Addr{}, 0, err
+		}
+		ipb, port, zone = a.IP, a.Port, a.Zone
+	}
+	ip, ok := netip.AddrFromSlice(ipb)
+	switch {
+	case !ok && strings.HasSuffix(network, "4"):
+		ip = netip.IPv4Unspecified()
+	case !ok:
+		ip = netip.IPv6Unspecified()
+	case ip.Is4In6() && !strings.HasSuffix(network, "6"):
+		ip = ip.Unmap()
+	}
+	if zone != "" && ip.Is6() {
+		ip = ip.WithZone(zone)
+	}
+	return ip, port, nil
+}
+
+// listenControl returns the Control hook that applies the engine's socket
+// options to a listening socket before bind: the device binding, buffer
+// sizes (accepted sockets inherit them; a UDP listener's replies leave
+// through its own socket), and for UDP broadcast permission and, on a
+// multicast address, the group membership.
+func listenControl(o *Options, kind sockKind, sa syscall.Sockaddr) func(string, string, syscall.RawConn) error {
+	return func(_, _ string, rc syscall.RawConn) error {
+		var err error
+		rc.Control(func(fdp uintptr) {
+			fd := int(fdp)
+			if o.BindToDevice != "" && kind != kindUnix {
+				if err = bindToDevice(fd, o.BindToDevice); err != nil {
+					err = os.NewSyscallError("setsockopt", err)
+					return
 				}
 			}
-			sa = s6
-		}
-	}
-	fd, err := sock.Socket(family, unix.SOCK_STREAM)
-	if err != nil {
-		return nil, os.NewSyscallError("socket", err)
-	}
-	fail := func(op string, err error) (*listener, error) {
-		unix.Close(fd)
-		return nil, os.NewSyscallError(op, err)
-	}
-	if !ln.unix {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		if family == unix.AF_INET6 {
-			v6only := 0
-			if network == "tcp6" {
-				v6only = 1
+			if o.SocketRecvBuffer > 0 {
+				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, o.SocketRecvBuffer)
 			}
-			unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only)
-		}
-		if o.ReusePort {
-			if err := setReusePort(fd); err != nil {
-				return fail("setsockopt", err)
+			if o.SocketSendBuffer > 0 {
+				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, o.SocketSendBuffer)
 			}
-		}
-		if o.BindToDevice != "" {
-			if err := bindToDevice(fd, o.BindToDevice); err != nil {
-				return fail("setsockopt", err)
+			if kind != kindUDP {
+				return
 			}
+			if err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
+				err = os.NewSyscallError("setsockopt", err)
+				return
+			}
+			err = joinGroup(fd, sa, o.MulticastInterfaceIndex)
+		})
+		return err
+	}
+}
+
+// joinGroup joins the multicast group sa names (nothing if sa is unicast)
+// on interface ifIndex (0: the system's choice), and, as gnet v2 does, turns
+// off the loopback of what this socket sends to the group.
+func joinGroup(fd int, sa syscall.Sockaddr, ifIndex int) error {
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		if !netip.AddrFrom4(sa.Addr).IsMulticast() {
+			return nil
 		}
-	} else if o.ReuseAddr {
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	}
-	if o.SocketRecvBuffer > 0 { // inherited by accepted sockets
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, o.SocketRecvBuffer)
-	}
-	if err := unix.Bind(fd, sa); err != nil {
-		return fail("bind", err)
-	}
-	if err := unix.Listen(fd, listenBacklog()); err != nil {
-		return fail("listen", err)
-	}
-	ln.fd = fd
-	if ln.unix {
-		ln.addr = &net.UnixAddr{Name: address, Net: "unix"}
-	} else {
-		got, err := unix.Getsockname(fd)
+		ifAddr, err := interfaceIPv4(ifIndex)
 		if err != nil {
-			return fail("getsockname", err)
+			return err
 		}
-		ln.addr = sockaddrToTCP(got)
+		mreq := &unix.IPMreq{Multiaddr: sa.Addr, Interface: ifAddr}
+		if ifIndex > 0 {
+			if err := unix.SetsockoptInet4Addr(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_IF, ifAddr); err != nil {
+				return os.NewSyscallError("setsockopt", err)
+			}
+		}
+		if err := unix.SetsockoptByte(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, 0); err != nil {
+			return os.NewSyscallError("setsockopt", err)
+		}
+		return os.NewSyscallError("setsockopt", unix.SetsockoptIPMreq(fd, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, mreq))
+	case *syscall.SockaddrInet6:
+		ip := netip.AddrFrom16(sa.Addr)
+		if !ip.IsMulticast() {
+			return nil
+		}
+		if ip.Is4In6() { // a v4 group on a dual-stack socket
+			return joinGroup(fd, &syscall.SockaddrInet4{Addr: ip.Unmap().As4()}, ifIndex)
+		}
+		mreq := &unix.IPv6Mreq{Multiaddr: sa.Addr, Interface: uint32(ifIndex)}
+		if ifIndex > 0 {
+			if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, ifIndex); err != nil {
+				return os.NewSyscallError("setsockopt", err)
+			}
+		}
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP, 0); err != nil {
+			return os.NewSyscallError("setsockopt", err)
+		}
+		return os.NewSyscallError("setsockopt", unix.SetsockoptIPv6Mreq(fd, unix.IPPROTO_IPV6, unix.IPV6_JOIN_GROUP, mreq))
 	}
-	ln.ad = &connAddrs{laddr: ln.addr}
-	return ln, nil
+	return nil
+}
+
+// interfaceIPv4 is the first IPv4 address of interface ifIndex (0: any).
+func interfaceIPv4(ifIndex int) ([4]byte, error) {
+	if ifIndex == 0 {
+		return [4]byte{}, nil
+	}
+	ifi, err := net.InterfaceByIndex(ifIndex)
+	if err != nil {
+		return [4]byte{}, err
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return [4]byte{}, err
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip4 := n.IP.To4(); ip4 != nil {
+				return [4]byte(ip4), nil
+			}
+		}
+	}
+	return [4]byte{}, ErrNoIPv4AddressOnInterface
 }
 
 func (ln *listener) close() {
@@ -129,53 +256,30 @@ func (ln *listener) close() {
 		return
 	}
 	ln.closed = true
-	unix.Close(ln.fd)
-	if ln.unix {
+	for _, fd := range ln.fds {
+		unix.Close(fd)
+	}
+	if ln.kind == kindUnix {
 		os.RemoveAll(ln.address)
 	}
 }
 
-// dup returns a close-on-exec duplicate of the listening socket.
+// dup returns a close-on-exec duplicate of the (first) socket.
 func (ln *listener) dup() (int, error) {
 	ln.mu.RLock()
 	defer ln.mu.RUnlock()
 	if ln.closed {
 		return -1, ErrEngineInShutdown
 	}
-	return sock.DupCloexec(ln.fd)
+	return sock.DupCloexec(ln.fds[0])
 }
 
-func sockaddrToTCP(sa unix.Sockaddr) *net.TCPAddr {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
-	case *unix.SockaddrInet6:
-		a := &net.TCPAddr{IP: net.IP(sa.Addr[:]), Port: sa.Port}
-		if sa.ZoneId != 0 {
-			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
-				a.Zone = ifi.Name
-			}
-		}
-		return a
+// matches reports whether network and addr name this listener: network as
+// given or as gnet v2 reports it after opening ("tcp" for tcp4 and tcp6,
+// "udp" for udp4 and udp6).
+func (ln *listener) matches(network, addr string) bool {
+	if addr != ln.address {
+		return false
 	}
-	return nil
-}
-
-// listenBacklog reads the kernel's limit, as the net package does.
-func listenBacklog() int {
-	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
-	if err != nil {
-		return 4096
-	}
-	n := 0
-	for _, ch := range strings.TrimSpace(string(b)) {
-		if ch < '0' || ch > '9' {
-			return 4096
-		}
-		n = n*10 + int(ch-'0')
-	}
-	if n <= 0 {
-		return 4096
-	}
-	return min(n, 1<<16-1)
+	return network == ln.network || network == strings.TrimRight(ln.network, "46")
 }

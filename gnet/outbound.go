@@ -105,8 +105,8 @@ func (c *conn) pending() int {
 	return c.out.n
 }
 
-// write is Write/Writev: it writes directly while nothing is pending and
-// queues the rest. Loop-only.
+// write is Write/Writev on a stream: it writes directly while nothing is
+// pending and queues the rest. Loop-only.
 func (c *conn) write(p []byte, bs [][]byte) (int, error) {
 	if c.flags&fClosed != 0 || c.flags&fOpen == 0 {
 		return 0, net.ErrClosed
@@ -125,21 +125,15 @@ func (c *conn) write(p []byte, bs [][]byte) (int, error) {
 	if c.out == nil && l.ur == nil { // io_uring: every write goes through the ring
 		var n int
 		var err error
-		for {
-			if bs != nil {
-				n, err = writev(int(c.fd), bs)
-			} else {
-				n, err = unix.Write(int(c.fd), p)
-			}
-			if err != unix.EINTR {
-				break
-			}
+		if bs != nil {
+			n, err = sockWritev(int(c.fd), bs)
+		} else {
+			n, err = sockWrite(int(c.fd), p)
 		}
 		if err != nil && err != unix.EAGAIN {
 			l.closeConn(c, os.NewSyscallError("write", err), false)
 			return 0, err
 		}
-		n = max(n, 0)
 		if n > 0 {
 			c.lastActive = l.now
 		}
@@ -205,14 +199,14 @@ func (l *eventloop) wantWrite(c *conn, on bool) {
 func (c *conn) writeOut(l *eventloop) error {
 	for c.out != nil && c.out.n > 0 {
 		l.iov = c.out.iovecs(l.iov[:0], 1024)
-		n, err := writev(int(c.fd), l.iov)
+		n, err := sockWritev(int(c.fd), l.iov)
 		clear(l.iov)
 		if n > 0 {
 			c.out.consume(n)
 			c.lastActive = l.now
 		}
 		switch err {
-		case nil, unix.EINTR:
+		case nil:
 		case unix.EAGAIN:
 			return nil
 		default:
@@ -244,7 +238,7 @@ func (l *eventloop) sent(c *conn) {
 		c.releaseOutbound()
 		l.wantWrite(c, false)
 		if c.flags&fClosing != 0 {
-			l.finish(c, nil)
+			l.endConn(c, nil)
 			return
 		}
 	}
@@ -256,16 +250,30 @@ func (l *eventloop) sent(c *conn) {
 
 // Write writes p (loop-only). Output the socket cannot take now is queued
 // and written as the peer reads: every byte is delivered, also across Close.
-func (c *conn) Write(p []byte) (int, error) { return c.write(p, nil) }
+// On a UDP connection p is sent at once as one datagram (to the sender of
+// the datagram being handled, on a UDP listener); nothing is queued.
+func (c *conn) Write(p []byte) (int, error) {
+	if c.isDatagram() {
+		return c.sendDatagram(p, nil)
+	}
+	return c.write(p, nil)
+}
 
-// Writev writes the buffers in order (loop-only).
-func (c *conn) Writev(bs [][]byte) (int, error) { return c.write(nil, bs) }
+// Writev writes the buffers in order (loop-only). It is not supported on
+// UDP connections (ErrUnsupportedOp), as in gnet v2.
+func (c *conn) Writev(bs [][]byte) (int, error) {
+	if c.isDatagram() {
+		return 0, ErrUnsupportedOp
+	}
+	return c.write(nil, bs)
+}
 
-// SendTo returns ErrUnsupportedOp: there is no UDP here.
-func (c *conn) SendTo([]byte, net.Addr) (int, error) { return 0, ErrUnsupportedOp }
-
-// ReadFrom writes everything r yields until io.EOF (loop-only).
+// ReadFrom writes everything r yields until io.EOF (loop-only). It is not
+// supported on UDP connections (ErrUnsupportedOp).
 func (c *conn) ReadFrom(r io.Reader) (int64, error) {
+	if c.isDatagram() {
+		return 0, ErrUnsupportedOp
+	}
 	b := getBuf()
 	defer putBuf(b)
 	b.B = append(b.B[:0], make([]byte, 32<<10)...)
@@ -287,8 +295,12 @@ func (c *conn) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// Flush tries to write pending output now (loop-only).
+// Flush tries to write pending output now (loop-only). A UDP connection has
+// none.
 func (c *conn) Flush() error {
+	if c.isDatagram() {
+		return nil
+	}
 	if c.flags&fClosed != 0 {
 		return net.ErrClosed
 	}

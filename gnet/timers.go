@@ -2,73 +2,23 @@
 
 package gnet
 
-// Each loop has one binary min-heap of connection expiries: no Go timer per
+import "github.com/pollnet/pollnet/internal/timeheap"
+
+// Each loop has one min-heap of connection expiries (internal/timeheap, the
+// heap the root package's parking lot uses too): no Go timer per
 // connection. A connection is in the heap at most once, keyed by its
-// earliest possible expiry (read deadline, write deadline, idle limit).
+// earliest possible expiry (read deadline, write deadline, idle limit), and
+// c.heapIdx is its position (timeheap.NotInHeap when absent).
 //
 // The idle limit is kept lazily: a read only stores the loop clock in
 // c.lastActive, which costs nothing on the hot path; when the heap entry
-// comes due, check recomputes the real expiry and either closes the
+// comes due, fireTimers recomputes the real expiry and either closes the
 // connection or pushes it back. The loop's poll timeout is the heap top.
 
-type timerEntry struct {
-	when int64
-	c    *conn
-}
+type timerHeap = timeheap.Heap[*conn]
 
-type timerHeap []timerEntry
-
-func (h timerHeap) less(i, j int) bool { return h[i].when < h[j].when }
-
-func (h timerHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].c.heapIdx = int32(i)
-	h[j].c.heapIdx = int32(j)
-}
-
-func (h timerHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h.swap(i, p)
-		i = p
-	}
-}
-
-func (h timerHeap) down(i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			return
-		}
-		h.swap(i, m)
-		i = m
-	}
-}
-
-func (h *timerHeap) remove(i int) {
-	old := *h
-	last := len(old) - 1
-	old[i].c.heapIdx = -1
-	if i != last {
-		old[i] = old[last]
-		old[i].c.heapIdx = int32(i)
-	}
-	old[last] = timerEntry{}
-	*h = old[:last]
-	if i != last {
-		h.down(i)
-		h.up(i)
-	}
+func newTimerHeap() timerHeap {
+	return timeheap.New(func(c *conn, i int32) { c.heapIdx = i })
 }
 
 // expiry returns c's earliest expiry (0: none) and the error it closes with.
@@ -93,35 +43,30 @@ func (l *eventloop) expiry(c *conn) (int64, error) {
 // schedule puts c in the heap at its current expiry (or takes it out).
 func (l *eventloop) schedule(c *conn) {
 	when, _ := l.expiry(c)
-	if c.heapIdx >= 0 {
-		if when == 0 {
-			l.timers.remove(int(c.heapIdx))
-			return
-		}
-		l.timers[c.heapIdx].when = when
-		l.timers.down(int(c.heapIdx))
-		l.timers.up(int(c.heapIdx))
-		return
+	switch {
+	case c.heapIdx != timeheap.NotInHeap && when == 0:
+		l.timers.Remove(c.heapIdx)
+	case c.heapIdx != timeheap.NotInHeap:
+		l.timers.Fix(c.heapIdx, when)
+	case when != 0:
+		l.timers.Push(when, c)
 	}
-	if when == 0 {
-		return
-	}
-	l.timers = append(l.timers, timerEntry{when, c})
-	c.heapIdx = int32(len(l.timers) - 1)
-	l.timers.up(len(l.timers) - 1)
 }
 
 func (l *eventloop) unschedule(c *conn) {
-	if c.heapIdx >= 0 {
-		l.timers.remove(int(c.heapIdx))
+	if c.heapIdx != timeheap.NotInHeap {
+		l.timers.Remove(c.heapIdx)
 	}
 }
 
 // fireTimers handles every entry that is due.
 func (l *eventloop) fireTimers() {
-	for len(l.timers) > 0 && l.timers[0].when <= l.now {
-		c := l.timers[0].c
-		l.timers.remove(0)
+	for {
+		due, c, ok := l.timers.Min()
+		if !ok || due > l.now {
+			return
+		}
+		l.timers.Remove(0)
 		when, err := l.expiry(c)
 		switch {
 		case when == 0:
@@ -133,7 +78,7 @@ func (l *eventloop) fireTimers() {
 			c.x.wdl = 0
 			l.schedule(c)
 		default:
-			l.finish(c, err)
+			l.endConn(c, err)
 		}
 	}
 }

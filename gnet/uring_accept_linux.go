@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pollnet/pollnet/internal/sock"
 	"github.com/pollnet/pollnet/internal/uring"
 )
 
@@ -18,10 +19,11 @@ import (
 // poller's acceptor does (acceptor.dispatch).
 //
 // A multishot accept ends at its first error. On EMFILE and its kin the
-// connection stays in the kernel's queue, so the accept is re-armed after a
-// backoff (per listener: 1 ms doubling to 500 ms, reset by a success); a
+// connection stays in the kernel's queue, so the accept is re-armed after
+// internal/sock's backoff (kept per listener, reset by a success); a
 // re-armed accept takes what is already queued, so no new connection is
-// needed to pick it up.
+// needed to pick it up. (The kernel reads RLIMIT_NOFILE when the accept is
+// armed, not when it runs.)
 type uacceptor struct {
 	a     *acceptor
 	ring  *uring.Ring
@@ -33,7 +35,7 @@ type uacceptor struct {
 type ringListener struct {
 	armed   bool
 	cancel  bool // a cancellation of its accept is submitted
-	backoff time.Duration
+	backoff sock.Backoff
 	retryAt time.Time // re-arm not before (after a resource error)
 }
 
@@ -54,7 +56,7 @@ func newRingAcceptor(a *acceptor) (ringAcceptor, error) {
 		r.Close()
 		return nil, err
 	}
-	return &uacceptor{a: a, ring: r, waker: w, lns: make([]ringListener, len(a.eng.listeners)),
+	return &uacceptor{a: a, ring: r, waker: w, lns: make([]ringListener, len(a.listeners)),
 		cqes: make([]uring.CQE, 64)}, nil
 }
 
@@ -115,7 +117,7 @@ func (u *uacceptor) arm(now time.Time) time.Duration {
 		if s == nil {
 			return 0
 		}
-		s.PrepAcceptMultishot(u.a.eng.listeners[i].fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, uint64(i)+1)
+		s.PrepAcceptMultishot(u.a.listeners[i].fds[0], unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, uint64(i)+1)
 		st.armed, st.cancel = true, false
 	}
 	return timeout
@@ -130,7 +132,7 @@ func (u *uacceptor) handle(c uring.CQE) {
 		return
 	}
 	i := int(c.UserData - 1)
-	st, ln := &u.lns[i], u.a.eng.listeners[i]
+	st, ln := &u.lns[i], u.a.listeners[i]
 	if c.Flags&uring.CQEFMore == 0 {
 		st.armed = false
 	}
@@ -138,20 +140,22 @@ func (u *uacceptor) handle(c uring.CQE) {
 		fd := int(c.Res)
 		sa, _ := syscall.Getpeername(fd) // nil if the peer is already gone: the address stays empty
 		u.a.dispatch(ln, fd, sa)
-		st.backoff, st.retryAt = 0, time.Time{}
+		st.backoff.Reset()
+		st.retryAt = time.Time{}
 		return
 	}
-	switch err := unix.Errno(-c.Res); err {
-	case unix.EINTR, unix.ECONNABORTED, unix.ECONNRESET, unix.EPROTO, unix.ECANCELED:
+	switch err := unix.Errno(-c.Res); {
+	case err == unix.EINTR || err == unix.ECONNABORTED || err == unix.ECONNRESET || err == unix.EPROTO || err == unix.ECANCELED:
 		return // re-armed at once if it ended
-	case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
-		acceptErrors.Add(1)
+	case sock.IsResourceError(err):
+		if h := testHooks; h != nil {
+			h.acceptErrors.Add(1)
+		}
 		u.a.eng.logf("warn", "gnet: accept: %v; retrying after a backoff", err)
 	default:
 		u.a.eng.logf("error", "gnet: accept: %v", err)
 	}
-	st.backoff = min(max(2*st.backoff, backoffMin), backoffMax)
-	st.retryAt = time.Now().Add(st.backoff)
+	st.retryAt = time.Now().Add(st.backoff.Next())
 	if st.armed && !st.cancel { // still armed: stop it until the backoff ends
 		if s := u.sqe(); s != nil {
 			s.PrepCancel(c.UserData, 0, accCancel)
@@ -171,7 +175,7 @@ func (u *uacceptor) closeAccepted(c uring.CQE) {
 			u.lns[c.UserData-1].armed = false
 		}
 		if c.Res >= 0 {
-			unix.Close(int(c.Res))
+			sockClose(int(c.Res))
 		}
 	}
 }

@@ -3,9 +3,11 @@
 package gnet
 
 import (
+	"encoding/binary"
 	"io"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -46,10 +48,14 @@ import (
 type uloop struct {
 	l       *eventloop
 	ring    *uring.Ring
-	bufs    *uring.BufRing
+	bufs    *uring.BufRing // stream input
+	dbufs   *uring.BufRing // datagrams, whole buffers; made with the first UDP socket
+	dmsg    unix.Msghdr    // the template of datagram receives: room for the sender's address
 	waker   *ringWaker
 	cqes    []uring.CQE
 	dirty   []*conn         // connections to sync at the next enter (fDirty)
+	later   []*conn         // the same, synced after dirty (see received)
+	lastFed *conn           // the connection of the last data completion
 	zombies map[int]*zombie // by fd
 	zdirty  []int           // zombies to sync at the next enter
 	started bool            // the ring is enabled (start ran)
@@ -65,6 +71,7 @@ type zombie struct {
 	cancel   bool      // its operations are being cancelled
 	linger   bool      // lingering: receive (and drop) until the peer's end of stream
 	lingered bool      // it lingered: drop the last input before close(2)
+	keep     bool      // the descriptor is someone else's (a UDP listener's): not closed here
 	dirty    bool
 }
 
@@ -83,7 +90,8 @@ const (
 
 // user_data: fd<<32 | (generation mod 2^24)<<8 | op.
 const (
-	opRecv uint64 = 1 + iota
+	opRecv    uint64 = 1 + iota // stream receive (bufs)
+	opRecvmsg                   // datagram receive (dbufs)
 	opSend
 	opWake
 	opCancel
@@ -165,7 +173,7 @@ func newRingLoop(l *eventloop) (ringLoop, error) {
 		return nil, err
 	}
 	return &uloop{l: l, ring: r, bufs: br, waker: w, cqes: make([]uring.CQE, reapBatch),
-		zombies: make(map[int]*zombie)}, nil
+		zombies: make(map[int]*zombie), dmsg: unix.Msghdr{Namelen: unix.SizeofSockaddrAny}}, nil
 }
 
 func (u *uloop) start() error {
@@ -193,6 +201,9 @@ func (u *uloop) sqe() *uring.SQE {
 func (u *uloop) enter(timeout time.Duration) error {
 	u.prepare()
 	u.bufs.Publish()
+	if u.dbufs != nil {
+		u.dbufs.Publish()
+	}
 	if err := u.ring.SubmitAndWait(timeout); err != nil {
 		return os.NewSyscallError("io_uring_enter", err)
 	}
@@ -204,18 +215,28 @@ func (u *uloop) prepare() {
 	if !u.drained {
 		u.waker.arm(u, ud(opWake, 0, 0))
 	}
-	i := 0
-	for i < len(u.dirty) && u.sync(u.dirty[i]) {
-		i++
+	u.dirty = u.syncAll(u.dirty)
+	if len(u.dirty) == 0 {
+		u.later = u.syncAll(u.later)
 	}
-	n := copy(u.dirty, u.dirty[i:])
-	clear(u.dirty[n:])
-	u.dirty = u.dirty[:n]
-	i = 0
+	u.lastFed = nil
+	i := 0
 	for i < len(u.zdirty) && u.zsync(u.zdirty[i]) {
 		i++
 	}
 	u.zdirty = u.zdirty[:copy(u.zdirty, u.zdirty[i:])]
+}
+
+// syncAll syncs the listed connections and returns those left for later
+// (the submission queue took nothing more).
+func (u *uloop) syncAll(list []*conn) []*conn {
+	i := 0
+	for i < len(list) && u.sync(list[i]) {
+		i++
+	}
+	n := copy(list, list[i:])
+	clear(list[n:])
+	return list[:n]
 }
 
 // want lists c for prepare.
@@ -238,6 +259,9 @@ func (u *uloop) sync(c *conn) bool {
 		return true
 	}
 	fd := int(c.fd)
+	if c.isDatagram() {
+		return u.syncDatagram(c)
+	}
 	switch {
 	case c.flags&(fPaused|fRecv) == 0:
 		s := u.sqe()
@@ -316,9 +340,12 @@ func (u *uloop) dispatch(cqe *uring.CQE) {
 	l := u.l
 	if fd >= 0 && fd < len(l.conns) {
 		if c := l.conns[fd]; c != nil && c.gen&genMask == gen {
-			if op == opRecv {
+			switch op {
+			case opRecv:
 				u.received(c, cqe)
-			} else {
+			case opRecvmsg:
+				u.receivedDatagram(c, cqe)
+			default:
 				u.sendDone(c, cqe)
 			}
 			return
@@ -330,15 +357,20 @@ func (u *uloop) dispatch(cqe *uring.CQE) {
 	}
 	// Not reached while descriptors outlive their operations; a buffer
 	// still goes back to the ring.
-	u.dropInput(cqe)
+	u.dropInput(op, cqe)
 }
 
 // dropInput gives the buffer of a completion whose data nobody reads back.
-func (u *uloop) dropInput(cqe *uring.CQE) {
-	if cqe.Flags&uring.CQEFBuffer != 0 {
-		if _, bid, out := u.bufs.Consume(cqe); out {
-			u.bufs.Recycle(bid)
-		}
+func (u *uloop) dropInput(op uint64, cqe *uring.CQE) {
+	if cqe.Flags&uring.CQEFBuffer == 0 {
+		return
+	}
+	br := u.bufs
+	if op == opRecvmsg {
+		br = u.dbufs
+	}
+	if _, bid, out := br.Consume(cqe); out {
+		br.Recycle(bid)
 	}
 }
 
@@ -362,6 +394,7 @@ func (u *uloop) received(c *conn, cqe *uring.CQE) {
 				c.in.B = append(c.in.B, data...)
 				c.flags |= fStash
 			default:
+				u.lastFed = c
 				l.deliver(c, data) // OnTraffic's leftovers are copied out of the buffer
 			}
 		}
@@ -375,14 +408,29 @@ func (u *uloop) received(c *conn, cqe *uring.CQE) {
 	switch res := cqe.Res; {
 	case res > 0, res == -int32(unix.ECANCELED): // ended after data, or paused: sync decides
 		u.want(c)
-	case res == -int32(unix.ENOBUFS): // the loop's read budget ran out this turn
-		l.backlogTurns.Add(1)
-		u.want(c)
+	case res == -int32(unix.ENOBUFS):
+		u.starved(c)
 	case res == 0:
 		l.closeConn(c, os.NewSyscallError("read", io.EOF), true)
 	default:
 		l.closeConn(c, os.NewSyscallError("read", unix.Errno(-res)), false)
 	}
+}
+
+// starved re-arms a receive that ended because the loop's read budget (its
+// buffer ring) ran out this turn. Receives it starved are re-armed before
+// the one that just took buffers, which would otherwise take them all
+// again: a flooding socket cannot starve the others.
+func (u *uloop) starved(c *conn) {
+	if h := testHooks; h != nil {
+		h.backlogTurn(u.l)
+	}
+	if u.lastFed == c && c.flags&fDirty == 0 {
+		c.flags |= fDirty
+		u.later = append(u.later, c)
+		return
+	}
+	u.want(c)
 }
 
 // sendDone handles the completion of an open connection's send.
@@ -432,7 +480,7 @@ func (u *uloop) retire(c *conn, fin bool) {
 	}
 	c.flags &^= fRecv | fSending | fCancel | fStash
 	if fin {
-		unix.Shutdown(fd, unix.SHUT_WR)
+		sockShutdownWrite(fd)
 		z.linger = true
 		u.l.addLinger(fd, c.gen)
 	}
@@ -479,7 +527,7 @@ func (u *uloop) zsync(fd int) bool {
 // output is freed, a lingering receive that ends with the peer's end of
 // stream (or an error) ends the linger.
 func (u *uloop) zombieDone(fd int, z *zombie, op uint64, cqe *uring.CQE) {
-	u.dropInput(cqe)
+	u.dropInput(op, cqe)
 	if op == opSend {
 		z.send = false
 		z.out.io.clear()
@@ -500,6 +548,16 @@ func (u *uloop) zombieDone(fd int, z *zombie, op uint64, cqe *uring.CQE) {
 	u.zclose(fd, z)
 }
 
+// forget cancels the receive of a UDP listener's socket, which the
+// listener closes (after the loop has drained).
+func (u *uloop) forget(s *conn) {
+	fd := int(s.fd)
+	z := &zombie{gen: s.gen, recv: s.flags&fRecv != 0, keep: true}
+	s.flags = s.flags&^(fRecv|fCancel) | fClosed
+	u.zombies[fd] = z
+	u.zwant(fd, z)
+}
+
 // unlinger ends fd's linger (the peer ended its stream, lingerTimeout
 // passed, or the loop exits).
 func (u *uloop) unlinger(fd int) {
@@ -514,11 +572,14 @@ func (u *uloop) zclose(fd int, z *zombie) {
 	if z.recv || z.send || z.linger || z.dirty {
 		return
 	}
+	delete(u.zombies, fd)
+	if z.keep {
+		return
+	}
 	if z.lingered {
 		u.l.dropInput(fd) // what came last: close(2) then sends no reset
 	}
-	delete(u.zombies, fd)
-	unix.Close(fd)
+	sockClose(fd)
 }
 
 // drain runs when the loop exits, after every connection finished: it ends
@@ -545,11 +606,11 @@ func (u *uloop) drain() {
 	}
 	for fd, z := range u.zombies { // a kernel that never answered
 		u.l.eng.logf("warn", "gnet: io_uring: descriptor %d still busy at exit", fd)
-		if z.out != nil {
-			z.out = nil // never reused: a late send may still read it
-		}
+		z.out = nil // never reused: a late send may still read it
 		delete(u.zombies, fd)
-		unix.Close(fd)
+		if !z.keep {
+			sockClose(fd)
+		}
 	}
 }
 
@@ -559,8 +620,11 @@ func (u *uloop) close() {
 	}
 	u.ring.Close()
 	u.bufs.Close()
+	if u.dbufs != nil {
+		u.dbufs.Close()
+	}
 	u.waker.close()
-	u.ring, u.bufs = nil, nil
+	u.ring, u.bufs, u.dbufs = nil, nil, nil
 }
 
 // ringWaker is an eventfd that other goroutines write to make a ring's
@@ -614,4 +678,99 @@ func (w *ringWaker) close() {
 		unix.Close(w.fd)
 		w.fd = -1
 	}
+}
+
+// datagramBuffers is the number of buffers of the datagram ring: the most
+// datagrams the loop takes in one turn. Each holds a header, the sender's
+// address and ReadBufferCap bytes of payload (larger datagrams are dropped,
+// as on the poller); a small datagram touches only the first page of its
+// buffer.
+const datagramBuffers = 16
+
+// syncDatagram arms a UDP socket's receive: each datagram arrives whole in
+// a buffer of its own, with its sender.
+func (u *uloop) syncDatagram(c *conn) bool {
+	if c.flags&fRecv == 0 {
+		if u.dbufs == nil {
+			size := (16 + int(u.dmsg.Namelen) + u.l.eng.opts.ReadBufferCap + 7) &^ 7
+			br, err := u.ring.NewBufRing(1, datagramBuffers, size, false)
+			if err != nil {
+				u.l.eng.fail(err)
+				c.flags &^= fDirty
+				return true
+			}
+			u.dbufs = br
+		}
+		s := u.sqe()
+		if s == nil {
+			return false
+		}
+		fd := int(c.fd)
+		s.PrepRecvmsgMultishot(fd, &u.dmsg, u.dbufs.Group(), ud(opRecvmsg, fd, c.gen))
+		c.flags |= fRecv
+	}
+	c.flags &^= fDirty
+	return true
+}
+
+// receivedDatagram handles a datagram receive's completion: a UDP
+// listener's socket or a connected UDP connection.
+func (u *uloop) receivedDatagram(c *conn, cqe *uring.CQE) {
+	l := u.l
+	more := cqe.Flags&uring.CQEFMore != 0
+	if !more {
+		c.flags &^= fRecv | fCancel
+	}
+	if cqe.Flags&uring.CQEFBuffer != 0 {
+		data, bid, out := u.dbufs.Consume(cqe)
+		if o, name, payload, ok := uring.ParseRecvmsg(data, &u.dmsg); ok && c.flags&fClosing == 0 {
+			if o.Flags&unix.MSG_TRUNC != 0 {
+				l.dropOversized(c, int(o.Payloadlen))
+			} else {
+				u.lastFed = c
+				l.deliverDatagram(c, payload, rawSockaddr(name))
+			}
+		}
+		if out {
+			u.dbufs.Recycle(bid)
+		}
+	}
+	if more || c.flags&fClosed != 0 {
+		return
+	}
+	switch res := cqe.Res; {
+	case res >= 0, res == -int32(unix.ECANCELED):
+		u.want(c)
+	case res == -int32(unix.ENOBUFS):
+		u.starved(c)
+	case c.flags&fListening != 0:
+		// An error queued on an unconnected socket concerns one send, not
+		// the socket: receiving it cleared it.
+		l.eng.logf("debug", "gnet: udp recv on %v: %v", c.ad.laddr, unix.Errno(-res))
+		u.want(c)
+	default: // a connected socket's peer is unreachable
+		l.closeConn(c, os.NewSyscallError("read", unix.Errno(-res)), false)
+	}
+}
+
+// rawSockaddr decodes the sender address a datagram receive wrote.
+func rawSockaddr(b []byte) syscall.Sockaddr {
+	if len(b) < 2 {
+		return nil
+	}
+	switch binary.NativeEndian.Uint16(b) {
+	case unix.AF_INET:
+		if len(b) >= 8 {
+			sa := &syscall.SockaddrInet4{Port: int(b[2])<<8 | int(b[3])}
+			copy(sa.Addr[:], b[4:8])
+			return sa
+		}
+	case unix.AF_INET6:
+		if len(b) >= 28 {
+			sa := &syscall.SockaddrInet6{Port: int(b[2])<<8 | int(b[3]), ZoneId: binary.NativeEndian.Uint32(b[24:28])}
+			copy(sa.Addr[:], b[8:24])
+			return sa
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ package uring
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"runtime"
@@ -394,5 +395,62 @@ func TestNoLeak(t *testing.T) {
 	br.Close()
 	if rings, mapped := Stats(); rings != r0 || mapped != m0 {
 		t.Fatalf("after Close: %d rings (want %d), %d bytes mapped (want %d)", rings, r0, mapped, m0)
+	}
+}
+
+// TestRecvmsgMultishot: each datagram arrives whole in its own buffer,
+// with its sender's address; one larger than the buffer is flagged
+// truncated.
+func TestRecvmsgMultishot(t *testing.T) {
+	r := newRing(t, 0)
+	br, err := r.NewBufRing(1, 4, 256, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer br.Close()
+	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	f, _ := srv.File()
+	defer f.Close()
+	cli, err := net.DialUDP("udp4", nil, srv.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	msg := &unix.Msghdr{Namelen: unix.SizeofSockaddrAny}
+	r.GetSQE().PrepRecvmsgMultishot(int(f.Fd()), msg, br.Group(), 9)
+	cli.Write([]byte("one"))
+	cli.Write(bytes.Repeat([]byte("x"), 300)) // larger than the buffer
+	cli.Write([]byte("three"))
+	var got []string
+	for len(got) < 3 {
+		for _, c := range reap(t, r, 1) {
+			if c.Flags&CQEFMore == 0 {
+				t.Fatalf("receive ended: %+v", c)
+			}
+			data, bid, out := br.Consume(&c)
+			o, name, payload, ok := ParseRecvmsg(data, msg)
+			if !ok {
+				t.Fatalf("short buffer: %d bytes", len(data))
+			}
+			if len(name) < 4 || binary.NativeEndian.Uint16(name) != unix.AF_INET {
+				t.Fatalf("sender address %x", name)
+			}
+			if o.Flags&unix.MSG_TRUNC != 0 {
+				got = append(got, "truncated")
+			} else {
+				got = append(got, string(payload))
+			}
+			if out {
+				br.Recycle(bid)
+			}
+		}
+		br.Publish()
+	}
+	if got[0] != "one" || got[1] != "truncated" || got[2] != "three" {
+		t.Fatalf("got %q", got)
 	}
 }

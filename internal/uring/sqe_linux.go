@@ -12,6 +12,7 @@ import (
 const (
 	OpNop         = 0
 	OpSendmsg     = 9
+	OpRecvmsg     = 10
 	OpAccept      = 13
 	OpAsyncCancel = 14
 	OpRead        = 22
@@ -98,6 +99,42 @@ func (s *SQE) PrepRecvMultishot(fd int, bgid uint16, ud uint64) {
 	s.IoPrio = recvMultishot
 	s.Flags = sqeBufferSelect
 	s.BufGroup = bgid
+}
+
+// PrepRecvmsgMultishot arms a datagram receive: for every datagram a
+// buffer from group bgid gets a RecvmsgOut header, the sender's address
+// (msg.Namelen bytes reserved), control data (msg.Controllen bytes) and the
+// payload (see ParseRecvmsg). The kernel copies msg at submission.
+func (s *SQE) PrepRecvmsgMultishot(fd int, msg *unix.Msghdr, bgid uint16, ud uint64) {
+	s.Opcode, s.Fd, s.UserData = OpRecvmsg, int32(fd), ud
+	s.Addr, s.Len = uint64(uintptr(unsafe.Pointer(msg))), 1
+	s.IoPrio = recvMultishot
+	s.Flags = sqeBufferSelect
+	s.BufGroup = bgid
+}
+
+// RecvmsgOut is struct io_uring_recvmsg_out, at the start of every buffer a
+// multishot recvmsg fills.
+type RecvmsgOut struct {
+	Namelen    uint32 // bytes of the address the kernel wrote (it may be longer than reserved)
+	Controllen uint32
+	Payloadlen uint32 // the datagram's full length, even when truncated
+	Flags      uint32 // recvmsg flags: MSG_TRUNC if the payload did not fit
+}
+
+// ParseRecvmsg splits a multishot recvmsg buffer (data as Consume returned
+// it) for a receive armed with msg: header, address, payload.
+func ParseRecvmsg(data []byte, msg *unix.Msghdr) (out RecvmsgOut, name, payload []byte, ok bool) {
+	const hdr = int(unsafe.Sizeof(RecvmsgOut{}))
+	nameCap, ctlCap := int(msg.Namelen), int(msg.Controllen)
+	if len(data) < hdr+nameCap+ctlCap {
+		return out, nil, nil, false
+	}
+	out = *(*RecvmsgOut)(unsafe.Pointer(&data[0]))
+	name = data[hdr : hdr+min(nameCap, int(out.Namelen))]
+	payload = data[hdr+nameCap+ctlCap:]
+	payload = payload[:min(len(payload), int(out.Payloadlen))]
+	return out, name, payload, true
 }
 
 // PrepAcceptMultishot arms an accept that posts one completion (the new
