@@ -527,6 +527,9 @@ func (u *uloop) zsync(fd int) bool {
 // output is freed, a lingering receive that ends with the peer's end of
 // stream (or an error) ends the linger.
 func (u *uloop) zombieDone(fd int, z *zombie, op uint64, cqe *uring.CQE) {
+	if h := testHooks; h != nil && cqe.Res > 0 && op != opSend {
+		h.zombieInput.Add(1)
+	}
 	u.dropInput(op, cqe)
 	if op == opSend {
 		z.send = false

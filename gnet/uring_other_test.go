@@ -3,3 +3,5 @@
 package gnet
 
 func ioUringUsable() error { return errRingPlatform }
+
+func ringStats() (int, int64) { return 0, 0 }

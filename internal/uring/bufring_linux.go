@@ -75,7 +75,11 @@ func (r *Ring) NewBufRing(bgid uint16, n, size int, incremental bool) (*BufRing,
 	if err = r.register(registerPbufRing, unsafe.Pointer(&reg), 1); err != nil {
 		munmap(data)
 		munmap(mem)
-		return nil, &SetupError{Op: "IORING_REGISTER_PBUF_RING", Err: err}
+		hint := "buffer rings need Linux 5.19"
+		if incremental {
+			hint = "incremental buffer rings need Linux 6.12"
+		}
+		return nil, &SetupError{Op: "IORING_REGISTER_PBUF_RING", Err: err, Hint: hint}
 	}
 	for bid := range n {
 		b.Recycle(uint16(bid))

@@ -30,7 +30,7 @@ type probe struct {
 func (r *Ring) Probe(ops ...uint8) error {
 	var p probe
 	if err := r.register(registerProbe, unsafe.Pointer(&p), uint32(len(p.ops))); err != nil {
-		return &SetupError{Op: "IORING_REGISTER_PROBE", Err: err}
+		return &SetupError{Op: "IORING_REGISTER_PROBE", Err: err, Hint: "the probe needs Linux 5.6"}
 	}
 	for _, op := range ops {
 		if int(op) >= int(p.opsLen) || p.ops[op].flags&opSupported == 0 {

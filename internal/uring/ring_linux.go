@@ -48,7 +48,7 @@ const (
 // ErrTooOld is returned by New when the kernel's io_uring lacks a feature
 // this package needs (single mmap, no-drop completions, fast poll, extended
 // enter arguments: Linux 5.11 or later).
-var ErrTooOld = errors.New("uring: kernel io_uring lacks required features")
+var ErrTooOld = errors.New("the kernel's io_uring lacks a required feature")
 
 type sqOffsets struct {
 	head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
