@@ -31,10 +31,10 @@ const (
 	fStash                        // io_uring: c.in holds input OnTraffic has not seen (came while paused)
 )
 
-// sockClosed is the top bit of conn.sock; the other bits count calls in
+// fdClosed is the top bit of conn.fdRefs; the other bits count calls in
 // progress on the descriptor from other goroutines (socket options, and
 // datagram sends).
-const sockClosed = 1 << 31
+const fdClosed = 1 << 31
 
 // conn is one connection. It is kept compact because an idle connection is
 // nothing but this record (plus one slot in its loop's fd table): no buffer,
@@ -42,11 +42,11 @@ const sockClosed = 1 << 31
 // close callbacks or a deferred close error are in use.
 //
 // The same record serves, with fListening, as a UDP listener's socket in its
-// loop's fd table, and, with ad.sock set, as one datagram received on such a
+// loop's fd table, and, with ad.udpSock set, as one datagram received on such a
 // socket (datagram.go).
 //
 // Immutable after construction (safe from any goroutine): loop, fd, ad, rip,
-// rport. Atomic: sock. Everything else is loop-only.
+// rport. Atomic: fdRefs. Everything else is loop-only.
 type conn struct {
 	loop       *eventloop
 	ctx        any
@@ -57,9 +57,9 @@ type conn struct {
 	lastActive int64      // loop clock of the last read (idle timeout)
 	fd         int32
 	gen        uint32
-	inOff      int32 // read offset into in.B
-	heapIdx    int32 // index in the loop's timer heap, -1 if not there
-	sock       atomic.Uint32
+	inOff      int32         // read offset into in.B
+	heapIdx    int32         // index in the loop's timer heap, -1 if not there
+	fdRefs     atomic.Uint32 // see fdClosed
 	flags      uint16
 	rport      uint16
 	rip        [16]byte // remote IP of an accepted TCP conn (ad.raddr == nil)
@@ -76,8 +76,8 @@ type connAddrs struct {
 	// For a datagram received on a UDP listener's socket: that socket's
 	// record (its descriptor and close state), and the sender, where
 	// Write replies. Both nil for every other connection.
-	sock *conn
-	peer syscall.Sockaddr
+	udpSock *conn
+	peer    syscall.Sockaddr
 }
 
 // connExt is state few connections need.
@@ -99,9 +99,9 @@ func newConn(l *eventloop, fd int, ad *connAddrs) *conn {
 }
 
 // socket is the record that owns c's descriptor: the listener's socket for
-// a received datagram, c itself otherwise. Its sock field guards the fd.
+// a received datagram, c itself otherwise. Its fdRefs field guards the fd.
 func (c *conn) socket() *conn {
-	if s := c.ad.sock; s != nil {
+	if s := c.ad.udpSock; s != nil {
 		return s
 	}
 	return c

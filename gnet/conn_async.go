@@ -17,13 +17,7 @@ import (
 func (c *conn) Wake(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.ad.sock != nil {
-			if callback != nil {
-				callback(c, nil)
-			}
-			return
-		}
-		if c.gone(callback) {
+		if c.nothingToDo(callback) {
 			return
 		}
 		if c.flags&fClosing == 0 {
@@ -35,14 +29,22 @@ func (c *conn) Wake(callback AsyncCallback) error {
 	})
 }
 
-// gone reports whether c is not (or no longer) open on its loop; if so it
-// tells callback with net.ErrClosed. It runs on the loop.
-func (c *conn) gone(callback AsyncCallback) bool {
-	if c.flags&fClosed == 0 && c.flags&fOpen != 0 {
+// nothingToDo reports whether a Wake or CloseWithCallback of c has nothing
+// to act on, and if so calls callback: a datagram received on a UDP
+// listener is no connection (callback gets nil, as in gnet v2); a
+// connection not (or no longer) open gets net.ErrClosed. It runs on the
+// loop.
+func (c *conn) nothingToDo(callback AsyncCallback) bool {
+	var err error
+	switch {
+	case c.ad.udpSock != nil:
+	case c.flags&fClosed == 0 && c.flags&fOpen != 0:
 		return false
+	default:
+		err = net.ErrClosed
 	}
 	if callback != nil {
-		callback(c, net.ErrClosed)
+		callback(c, err)
 	}
 	return true
 }
@@ -51,7 +53,7 @@ func (c *conn) gone(callback AsyncCallback) bool {
 // goroutine; the close happens on the loop. A datagram received on a UDP
 // listener is not a connection: closing it does nothing.
 func (c *conn) Close() error {
-	if c.ad.sock != nil {
+	if c.ad.udpSock != nil {
 		return nil
 	}
 	l := c.loop
@@ -68,13 +70,7 @@ func (c *conn) Close() error {
 func (c *conn) CloseWithCallback(callback AsyncCallback) error {
 	l := c.loop
 	return l.post(func() {
-		if c.ad.sock != nil {
-			if callback != nil {
-				callback(c, nil)
-			}
-			return
-		}
-		if c.gone(callback) {
+		if c.nothingToDo(callback) {
 			return
 		}
 		if callback != nil {
@@ -142,10 +138,10 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 // its timer heap. A datagram received on a UDP listener has no lifetime to
 // bound: ErrUnsupportedOp, as gnet v2 answers for every connection.
 func (c *conn) setDeadline(ns int64, rd, wr bool) error {
-	if c.ad.sock != nil {
+	if c.ad.udpSock != nil {
 		return ErrUnsupportedOp
 	}
-	if c.sock.Load()&sockClosed != 0 {
+	if c.fdRefs.Load()&fdClosed != 0 {
 		return net.ErrClosed
 	}
 	l := c.loop

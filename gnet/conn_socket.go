@@ -14,34 +14,35 @@ import (
 )
 
 // The socket methods are safe from any goroutine at any time. A call holds
-// the socket's reference count (conn.sock) while it uses the descriptor, and
+// the socket's reference count (conn.fdRefs) while it uses the descriptor, and
 // the loop marks the socket closed, waiting for such calls, before close(2),
 // so no call ever reaches a descriptor number the kernel has reused.
 
 // acquire marks a call in progress on c's descriptor; false if c is closed.
 func (c *conn) acquire() bool {
 	for {
-		s := c.sock.Load()
-		if s&sockClosed != 0 {
+		s := c.fdRefs.Load()
+		if s&fdClosed != 0 {
 			return false
 		}
-		if c.sock.CompareAndSwap(s, s+1) {
+		if c.fdRefs.CompareAndSwap(s, s+1) {
 			return true
 		}
 	}
 }
 
-func (c *conn) release() { c.sock.Add(^uint32(0)) }
+func (c *conn) release() { c.fdRefs.Add(^uint32(0)) }
 
-// sockClose forbids further calls and waits for those in progress.
-func (c *conn) sockClose() {
+// retireFd forbids further calls on the descriptor and waits for those in
+// progress; the descriptor may then be closed.
+func (c *conn) retireFd() {
 	for {
-		s := c.sock.Load()
-		if c.sock.CompareAndSwap(s, s|sockClosed) {
+		s := c.fdRefs.Load()
+		if c.fdRefs.CompareAndSwap(s, s|fdClosed) {
 			break
 		}
 	}
-	for c.sock.Load() != sockClosed {
+	for c.fdRefs.Load() != fdClosed {
 		runtime.Gosched()
 	}
 }

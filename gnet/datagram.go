@@ -56,7 +56,7 @@ func (l *eventloop) addDatagramSocket(ln *listener, fd int) error {
 // dropDatagramSocket unregisters a UDP listener's socket (the listener
 // closes it): no datagram send can reach its descriptor afterwards.
 func (l *eventloop) dropDatagramSocket(s *conn) {
-	s.sockClose()
+	s.retireFd()
 	if l.ur != nil {
 		l.ur.forget(s) // its receive is cancelled; the descriptor stays the listener's
 	} else {
@@ -117,7 +117,7 @@ func (l *eventloop) readDatagrams(c *conn) {
 func (l *eventloop) deliverDatagram(c *conn, p []byte, from syscall.Sockaddr) {
 	to := c
 	if c.flags&fListening != 0 {
-		d := &datagram{ad: connAddrs{laddr: c.ad.laddr, kind: kindUDP, family: c.ad.family, sock: c, peer: from}}
+		d := &datagram{ad: connAddrs{laddr: c.ad.laddr, kind: kindUDP, family: c.ad.family, udpSock: c, peer: from}}
 		d.c = conn{loop: l, fd: c.fd, ad: &d.ad, heapIdx: -1}
 		to = &d.c
 	} else {

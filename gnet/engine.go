@@ -346,9 +346,26 @@ func run(h EventHandler, addrs []string, opts []Option) error {
 	}
 	eng.startLoops()
 	<-eng.req
+	eng.settle()
 	h.OnShutdown(e)
 	eng.shutdownLoops()
 	return eng.markDone()
+}
+
+// settle waits until every loop has finished what it was doing when the
+// shutdown was requested (each runs a no-op task), so that OnShutdown sees
+// the effects of every callback that ran before the request, as it does in
+// gnet v2, whose loop returns before OnShutdown when a callback asks for the
+// shutdown.
+func (eng *engine) settle() {
+	var wg sync.WaitGroup
+	for _, l := range eng.loops {
+		wg.Add(1)
+		if l.post(wg.Done) != nil {
+			wg.Done()
+		}
+	}
+	wg.Wait()
 }
 
 // ---- client side ----
@@ -388,6 +405,7 @@ func (eng *engine) stopClient() error {
 		return ErrEngineInShutdown
 	}
 	eng.requestShutdown()
+	eng.settle()
 	eng.handler.OnShutdown(Engine{eng})
 	eng.shutdownLoops()
 	return eng.markDone()

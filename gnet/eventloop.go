@@ -502,7 +502,7 @@ func (l *eventloop) endConn(c *conn, err error) {
 	l.load.Add(-1)
 	l.unschedule(c)
 	action := l.h.OnClose(c, err)
-	c.sockClose()
+	c.retireFd()
 	fin := err == nil && c.out == nil && c.ad.kind == kindTCP
 	if l.ur != nil {
 		l.ur.retire(c, fin) // takes c.out if a send still reads it

@@ -243,37 +243,26 @@ func Error(err error) {
 }
 
 // Debugf logs a message at DEBUG level with the default logger.
-func Debugf(format string, args ...any) {
-	if l := GetDefaultLogger(); l != nil {
-		l.Debugf(format, args...)
-	}
-}
+func Debugf(format string, args ...any) { withDefault(func(l Logger) { l.Debugf(format, args...) }) }
 
 // Infof logs a message at INFO level with the default logger.
-func Infof(format string, args ...any) {
-	if l := GetDefaultLogger(); l != nil {
-		l.Infof(format, args...)
-	}
-}
+func Infof(format string, args ...any) { withDefault(func(l Logger) { l.Infof(format, args...) }) }
 
 // Warnf logs a message at WARN level with the default logger.
-func Warnf(format string, args ...any) {
-	if l := GetDefaultLogger(); l != nil {
-		l.Warnf(format, args...)
-	}
-}
+func Warnf(format string, args ...any) { withDefault(func(l Logger) { l.Warnf(format, args...) }) }
 
 // Errorf logs a message at ERROR level with the default logger.
-func Errorf(format string, args ...any) {
-	if l := GetDefaultLogger(); l != nil {
-		l.Errorf(format, args...)
-	}
-}
+func Errorf(format string, args ...any) { withDefault(func(l Logger) { l.Errorf(format, args...) }) }
 
 // Fatalf logs a message at FATAL level with the default logger, then exits.
 func Fatalf(format string, args ...any) {
-	if l := GetDefaultLogger(); l != nil {
-		l.Fatalf(format, args...)
-	}
+	withDefault(func(l Logger) { l.Fatalf(format, args...) })
 	os.Exit(1)
+}
+
+// withDefault calls f with the default logger, if there is one.
+func withDefault(f func(Logger)) {
+	if l := GetDefaultLogger(); l != nil {
+		f(l)
+	}
 }
