@@ -54,8 +54,8 @@ type uloop struct {
 	waker   *ringWaker
 	cqes    []uring.CQE
 	dirty   []*conn         // connections to sync at the next enter (fDirty)
-	later   []*conn         // the same, synced after dirty (see received)
-	lastFed *conn           // the connection of the last data completion
+	hungry  []*conn         // the same, synced first (see starved)
+	later   []*conn         // the same, synced last (see starved)
 	zombies map[int]*zombie // by fd
 	zdirty  []int           // zombies to sync at the next enter
 	started bool            // the ring is enabled (start ran)
@@ -215,11 +215,13 @@ func (u *uloop) prepare() {
 	if !u.drained {
 		u.waker.arm(u, ud(opWake, 0, 0))
 	}
-	u.dirty = u.syncAll(u.dirty)
+	u.hungry = u.syncAll(u.hungry)
+	if len(u.hungry) == 0 {
+		u.dirty = u.syncAll(u.dirty)
+	}
 	if len(u.dirty) == 0 {
 		u.later = u.syncAll(u.later)
 	}
-	u.lastFed = nil
 	i := 0
 	for i < len(u.zdirty) && u.zsync(u.zdirty[i]) {
 		i++
@@ -269,7 +271,7 @@ func (u *uloop) sync(c *conn) bool {
 			return false
 		}
 		s.PrepRecvMultishot(fd, u.bufs.Group(), ud(opRecv, fd, c.gen))
-		c.flags |= fRecv
+		c.flags = c.flags&^fFed | fRecv
 	case c.flags&(fPaused|fRecv|fCancel) == fPaused|fRecv:
 		s := u.sqe()
 		if s == nil {
@@ -394,7 +396,7 @@ func (u *uloop) received(c *conn, cqe *uring.CQE) {
 				c.in.B = append(c.in.B, data...)
 				c.flags |= fStash
 			default:
-				u.lastFed = c
+				c.flags |= fFed
 				l.deliver(c, data) // OnTraffic's leftovers are copied out of the buffer
 			}
 		}
@@ -418,19 +420,25 @@ func (u *uloop) received(c *conn, cqe *uring.CQE) {
 }
 
 // starved re-arms a receive that ended because the loop's read budget (its
-// buffer ring) ran out this turn. Receives it starved are re-armed before
-// the one that just took buffers, which would otherwise take them all
-// again: a flooding socket cannot starve the others.
+// buffer ring) ran out this turn. Receives armed earlier in a turn take
+// buffers first, so those that got nothing since they were armed are
+// re-armed first (hungry), ahead of the connections listed for their output,
+// and those that got input (fFed) last: each turn serves first who waited,
+// in the order they waited, and no socket, flooding or busy writing, can
+// starve the others. (sync is idempotent: a connection on two lists is
+// synced by the first.)
 func (u *uloop) starved(c *conn) {
 	if h := testHooks; h != nil {
 		h.backlogTurn(u.l)
 	}
-	if u.lastFed == c && c.flags&fDirty == 0 {
+	switch {
+	case c.flags&fFed == 0:
+		c.flags |= fDirty
+		u.hungry = append(u.hungry, c)
+	case c.flags&fDirty == 0:
 		c.flags |= fDirty
 		u.later = append(u.later, c)
-		return
 	}
-	u.want(c)
 }
 
 // sendDone handles the completion of an open connection's send.
@@ -710,7 +718,7 @@ func (u *uloop) syncDatagram(c *conn) bool {
 		}
 		fd := int(c.fd)
 		s.PrepRecvmsgMultishot(fd, &u.dmsg, u.dbufs.Group(), ud(opRecvmsg, fd, c.gen))
-		c.flags |= fRecv
+		c.flags = c.flags&^fFed | fRecv
 	}
 	c.flags &^= fDirty
 	return true
@@ -730,7 +738,7 @@ func (u *uloop) receivedDatagram(c *conn, cqe *uring.CQE) {
 			if o.Flags&unix.MSG_TRUNC != 0 {
 				l.dropOversized(c, int(o.Payloadlen))
 			} else {
-				u.lastFed = c
+				c.flags |= fFed
 				l.deliverDatagram(c, payload, rawSockaddr(name))
 			}
 		}
