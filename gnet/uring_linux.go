@@ -430,6 +430,7 @@ func (u *uloop) received(c *conn, cqe *uring.CQE) {
 func (u *uloop) starved(c *conn) {
 	if h := testHooks; h != nil {
 		h.backlogTurn(u.l)
+		h.starved(c, c.flags&fFed != 0)
 	}
 	switch {
 	case c.flags&fFed == 0:
