@@ -147,8 +147,8 @@ func cpuSeconds(pid int) float64 {
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
 	var ut, st float64
-	fmt.Sscan(f[11], &ut) // utime: field 14 of the line
-	fmt.Sscan(f[12], &st) // stime: field 15
+	fmt.Sscan(f[11], &ut)  // utime: field 14 of the line
+	fmt.Sscan(f[12], &st)  // stime: field 15
 	return (ut + st) / 100 // USER_HZ
 }
 
