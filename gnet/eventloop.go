@@ -193,7 +193,9 @@ func (l *eventloop) run() {
 			busy = true
 		} else if busy {
 			busy = false
-			runtime.Gosched()
+			if l.ur == nil { // a locked thread (io_uring) would hand its P over and back
+				runtime.Gosched()
+			}
 		}
 	}
 	l.exit()
