@@ -163,8 +163,12 @@ func (a *acceptor) dispatch(ln *listener, fd int, sa syscall.Sockaddr) {
 			c.ad = &connAddrs{laddr: ln.addr, raddr: &net.UnixAddr{Net: "unix"}, kind: kindUnix, family: unix.AF_UNIX}
 		}
 	}
+	o := a.eng.opts
 	if ln.kind == kindTCP {
-		setConnOpts(fd, a.eng.opts)
+		setConnOpts(fd, o)
+	}
+	if o.SocketSendBuffer > 0 {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, o.SocketSendBuffer)
 	}
 	l := a.eng.lb.nextConn(c)
 	c.loop = l

@@ -32,12 +32,7 @@ func (h *closeErrs) OnClose(c Conn, err error) Action {
 
 func expectDeadline(t *testing.T, h *closeErrs, nc net.Conn) error {
 	t.Helper()
-	var err error
-	select {
-	case err = <-h.errs:
-	case <-time.After(long):
-		t.Fatal("connection was not closed")
-	}
+	err := recvErr(t, h.errs, "the connection to close")
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("OnClose error %v does not wrap os.ErrDeadlineExceeded", err)
 	}
@@ -73,13 +68,8 @@ func TestDeadlineFromOtherGoroutine(t *testing.T) {
 	if err := c.SetDeadline(time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-p.closeErrs:
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("OnClose: %v", err)
-		}
-	case <-time.After(long):
-		t.Fatal("not closed")
+	if err := recvErr(t, p.closeErrs, "the close"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("OnClose: %v", err)
 	}
 	// Clearing a deadline keeps the connection alive: a fresh one.
 	nc2 := s.dial()
@@ -114,12 +104,7 @@ func TestWriteDeadline(t *testing.T) {
 	s := startServer(t, h, "tcp")
 	nc := s.dial()
 	defer nc.Close()
-	select {
-	case err := <-h.errs:
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("OnClose: %v", err)
-		}
-	case <-time.After(long):
-		t.Fatal("not closed")
+	if err := recvErr(t, h.errs, "the close"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("OnClose: %v", err)
 	}
 }

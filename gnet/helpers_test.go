@@ -209,3 +209,15 @@ func useHooks(t *testing.T) *hooks {
 	t.Cleanup(func() { testHooks = nil })
 	return h
 }
+
+// recvErr waits for the next error on ch (an OnClose report).
+func recvErr(t *testing.T, ch <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(long):
+		t.Fatalf("timed out waiting for %s", what)
+		return nil
+	}
+}

@@ -97,15 +97,9 @@ func (c *conn) Read(p []byte) (int, error) {
 // Next returns the next n bytes (all if n <= 0) and consumes them. With
 // fewer than n buffered it returns io.ErrShortBuffer and consumes nothing.
 func (c *conn) Next(n int) ([]byte, error) {
-	v := c.view()
-	if n > len(v) {
-		return nil, io.ErrShortBuffer
-	}
-	if n <= 0 {
-		n = len(v)
-	}
-	c.consume(n)
-	return v[:n:n], nil
+	b, err := c.Peek(n)
+	c.consume(len(b))
+	return b, err
 }
 
 // Peek returns the next n bytes (all if n <= 0) without consuming them.

@@ -147,10 +147,10 @@ func resolve(network, address string) (netip.Addr, int, error) {
 }
 
 // listenControl returns the Control hook that applies the engine's socket
-// options to a listening socket before bind: the device binding, buffer
-// sizes (accepted sockets inherit them; a UDP listener's replies leave
-// through its own socket), and for UDP broadcast permission and, on a
-// multicast address, the group membership.
+// options to a listening socket before bind: the device binding, the
+// receive buffer size (TCP sockets inherit it when accepted), for UDP the
+// send buffer size (replies leave through this socket), broadcast
+// permission and, on a multicast address, the group membership.
 func listenControl(o *Options, kind sockKind, sa syscall.Sockaddr) func(string, string, syscall.RawConn) error {
 	return func(_, _ string, rc syscall.RawConn) error {
 		var err error
@@ -165,11 +165,11 @@ func listenControl(o *Options, kind sockKind, sa syscall.Sockaddr) func(string, 
 			if o.SocketRecvBuffer > 0 {
 				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, o.SocketRecvBuffer)
 			}
+			if kind != kindUDP {
+				return // accepted sockets get SO_SNDBUF in the acceptor
+			}
 			if o.SocketSendBuffer > 0 {
 				unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, o.SocketSendBuffer)
-			}
-			if kind != kindUDP {
-				return
 			}
 			if err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
 				err = os.NewSyscallError("setsockopt", err)

@@ -213,18 +213,24 @@ type Suite struct {
 	Dir  string // scratch: one working directory per shard
 }
 
-// RunAll runs every shard of both suites: the isolated shards concurrently,
-// each in a new network namespace when Isolate is available (else all one
-// after the other), then the host shards one after the other. logf reports
+// RunAll runs every shard of the suites: with isolated set, concurrently,
+// each in a new network namespace, then the host shards one after the
+// other; without, all one after the other in the host's namespace (where
+// another program holding one of the suite's fixed ports disturbs it). logf reports
 // progress. It returns each suite's results.
 func RunAll(ctx context.Context, suites []Suite, isolated bool, timeout time.Duration, logf func(string, ...any)) (map[string]Results, error) {
 	type job struct {
 		suite Suite
 		shard Shard
 	}
+	// One after the other, a suite's shards run together, the last suite
+	// first (the control, in TestGnetV2Suite): gnet v2 does not set
+	// SO_REUSEADDR, so it cannot bind a port the other suite's server left
+	// in TIME_WAIT a moment before, while pollnet's gnet/ can.
 	var parallel, serial []job
-	for _, sh := range Shards {
-		for _, s := range suites {
+	for i := range suites {
+		s := suites[len(suites)-1-i]
+		for _, sh := range Shards {
 			if isolated && !sh.Host {
 				parallel = append(parallel, job{s, sh})
 			} else {

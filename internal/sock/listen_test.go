@@ -171,3 +171,16 @@ func TestSetLinger(t *testing.T) {
 		}
 	}
 }
+
+func TestIsResourceError(t *testing.T) {
+	for _, err := range []error{unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM} {
+		if !IsResourceError(err) {
+			t.Errorf("%v is a resource error", err)
+		}
+	}
+	for _, err := range []error{nil, unix.EAGAIN, unix.ECONNABORTED, unix.EINVAL} {
+		if IsResourceError(err) {
+			t.Errorf("%v is not a resource error", err)
+		}
+	}
+}
