@@ -38,6 +38,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -102,6 +103,7 @@ func runRounds(rounds int, measure func(engine string) map[string]float64) map[s
 		if r%2 == 1 {
 			slices.Reverse(order)
 		}
+		unlock := benchLock()
 		for _, e := range order {
 			for k, v := range measure(e) {
 				if res[k] == nil {
@@ -110,9 +112,22 @@ func runRounds(rounds int, measure func(engine string) map[string]float64) map[s
 				res[k][e] = append(res[k][e], v)
 			}
 		}
+		unlock()
 		fmt.Printf("round %d done\n", r+1)
 	}
 	return res
+}
+
+// benchLock takes /tmp/pollnet-bench.lock (flock) for one round: the
+// project's benchmark scripts hold it too, so that two benchmarks do not
+// load the machine at once. It returns the unlock.
+func benchLock() func() {
+	f, err := os.OpenFile("/tmp/pollnet-bench.lock", os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return func() {}
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+	return func() { f.Close() }
 }
 
 // report prints one table: per figure, each engine's median (min-max) and
