@@ -3,6 +3,7 @@
 package gnet
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -46,6 +47,8 @@ var forceIOUring bool
 
 func (eng *engine) backendInfo() (Backend, error) { return eng.backend, eng.ringErr }
 
+var errTooManyRingLoops = errors.New("more than 10,000 loops: io_uring needs an OS thread per loop")
+
 // makeLoops opens the loops on io_uring when asked to and possible, else on
 // the poller, and builds the load balancer.
 func (eng *engine) makeLoops() error {
@@ -56,7 +59,10 @@ func (eng *engine) makeLoops() error {
 	eng.backend = pollerBackend
 	if eng.opts.IOUring || forceIOUring {
 		eng.backend = BackendIOUring
-		err := eng.openLoops(n)
+		err := errTooManyRingLoops
+		if n <= 10000 { // each loop locks an OS thread, as WithLockOSThread does
+			err = eng.openLoops(n)
+		}
 		if err == nil {
 			eng.newBalancer()
 			return nil
