@@ -4,8 +4,10 @@ package gnet
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +126,34 @@ func readAll(c net.Conn, p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// TestAbortWithSendInFlight: a connection whose reading is paused (its
+// output is above the high-water mark) and whose send is blocked by a peer
+// that does not read is closed by its write deadline. Its descriptor must
+// go at once, while the engine runs (on io_uring: the blocked send is
+// cancelled too, not only the receive whose cancellation the pause asked
+// for).
+func TestAbortWithSendInFlight(t *testing.T) {
+	h := &closeErrs{errs: make(chan error, 1), onOpen: func(c Conn) {
+		c.Write(make([]byte, 4<<20)) // far above the high-water mark
+		c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+	}}
+	s := startServer(t, h, "tcp", WithWriteHighWaterMark(1<<20))
+	fd0 := countFDs()
+	nc := s.dial()
+	defer nc.Close()
+	go func() { // keeps sending, never reads
+		b := make([]byte, 64<<10)
+		for {
+			if _, err := nc.Write(b); err != nil {
+				return
+			}
+		}
+	}()
+	if err := recvErr(t, h.errs, "the write deadline"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("OnClose: %v", err)
+	}
+	// Left: the client's socket only.
+	wait(t, "the server's descriptor to close", func() bool { return countFDs() <= fd0+1 })
 }
