@@ -4,6 +4,7 @@ package gnet_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -49,5 +50,36 @@ func Example() {
 	fmt.Println("Run returned:", <-done)
 	// Output:
 	// hello, gnet
+	// Run returned: <nil>
+}
+
+// ExampleWithIOUring runs the echo server on io_uring where the kernel
+// allows it (Linux 6.1+), else on the poller; the Engine says which, and
+// why not io_uring.
+func ExampleWithIOUring() {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0") // find a free port
+	addr := ln.Addr().String()
+	ln.Close()
+
+	es := &echoServer{ready: make(chan gnet.Engine, 1)}
+	done := make(chan error, 1)
+	go func() { done <- gnet.Run(es, "tcp://"+addr, gnet.WithIOUring(true)) }()
+	eng := <-es.ready
+	if eng.Backend() != gnet.BackendIOUring {
+		// eng.IOUringErr() wraps gnet.ErrIOUringUnavailable and the cause.
+		_ = errors.Is(eng.IOUringErr(), gnet.ErrIOUringUnavailable)
+	}
+
+	c, _ := net.Dial("tcp", addr)
+	c.Write([]byte("hello, ring"))
+	buf := make([]byte, 11)
+	io.ReadFull(c, buf)
+	fmt.Println(string(buf))
+	c.Close()
+
+	eng.Stop(context.Background())
+	fmt.Println("Run returned:", <-done)
+	// Output:
+	// hello, ring
 	// Run returned: <nil>
 }
