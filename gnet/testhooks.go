@@ -3,7 +3,6 @@
 package gnet
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/pollnet/pollnet/internal/sock"
@@ -26,27 +25,7 @@ type hooks struct {
 	acceptErrors atomic.Int64 // accepts failed for lack of descriptors or memory
 	zombieInput  atomic.Int64 // io_uring: input completions for a finished connection (dropped)
 
-	// io_uring: consecutive re-arms of a receive that got nothing because
-	// the buffer ring ran out, per connection, and the longest such streak.
-	mu        sync.Mutex
-	streak    map[*conn]int
-	maxStreak int
-}
-
-// starved records a receive that ended for lack of buffers; fed says
-// whether it got input since it was armed.
-func (h *hooks) starved(c *conn, fed bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.streak == nil {
-		h.streak = make(map[*conn]int)
-	}
-	if fed {
-		delete(h.streak, c)
-		return
-	}
-	h.streak[c]++
-	h.maxStreak = max(h.maxStreak, h.streak[c])
+	ringHooks // io_uring's (testhooks_linux.go)
 }
 
 func (h *hooks) backlogTurn(*eventloop) { h.backlogTurns.Add(1) }
