@@ -62,16 +62,6 @@ func newRingAcceptor(a *acceptor) (ringAcceptor, error) {
 
 func (u *uacceptor) wakeup() { u.waker.wake() }
 
-func (u *uacceptor) sqe() *uring.SQE {
-	if s := u.ring.GetSQE(); s != nil {
-		return s
-	}
-	if u.ring.Submit() != nil {
-		return nil
-	}
-	return u.ring.GetSQE()
-}
-
 func (u *uacceptor) run() {
 	runtime.LockOSThread() // the ring's one submitter
 	defer runtime.UnlockOSThread()
@@ -83,7 +73,7 @@ func (u *uacceptor) run() {
 	defer u.drain()
 	for !a.quit.Load() {
 		timeout := u.arm(time.Now())
-		u.waker.arm(u, accWake)
+		u.waker.arm(u.ring, accWake)
 		if err := u.ring.SubmitAndWait(timeout); err != nil {
 			a.eng.fail(err)
 			return
@@ -113,7 +103,7 @@ func (u *uacceptor) arm(now time.Time) time.Duration {
 			}
 			continue
 		}
-		s := u.sqe()
+		s := u.ring.NextSQE()
 		if s == nil {
 			return 0
 		}
@@ -157,7 +147,7 @@ func (u *uacceptor) handle(c uring.CQE) {
 	}
 	st.retryAt = time.Now().Add(st.backoff.Next())
 	if st.armed && !st.cancel { // still armed: stop it until the backoff ends
-		if s := u.sqe(); s != nil {
+		if s := u.ring.NextSQE(); s != nil {
 			s.PrepCancel(c.UserData, 0, accCancel)
 			st.cancel = true
 		}
@@ -183,7 +173,7 @@ func (u *uacceptor) closeAccepted(c uring.CQE) {
 // drain cancels the accepts and the wake-up read and waits (bounded) for
 // their last completions, closing connections accepted meanwhile.
 func (u *uacceptor) drain() {
-	if s := u.sqe(); s != nil {
+	if s := u.ring.NextSQE(); s != nil {
 		s.PrepCancel(0, uring.CancelAny|uring.CancelAll, accCancel)
 	}
 	busy := func() bool {

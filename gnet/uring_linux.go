@@ -170,18 +170,6 @@ func (u *uloop) start() error {
 
 func (u *uloop) wakeup() error { return u.waker.wake() }
 
-// sqe returns a free SQE, submitting what is prepared when the queue is
-// full; nil if the kernel takes nothing now (the caller retries next turn).
-func (u *uloop) sqe() *uring.SQE {
-	if s := u.ring.GetSQE(); s != nil {
-		return s
-	}
-	if u.ring.Submit() != nil {
-		return nil
-	}
-	return u.ring.GetSQE()
-}
-
 func (u *uloop) enter(timeout time.Duration) error {
 	u.prepare()
 	u.bufs.Publish()
@@ -197,7 +185,7 @@ func (u *uloop) enter(timeout time.Duration) error {
 // prepare turns the listed state changes into SQEs.
 func (u *uloop) prepare() {
 	if !u.drained {
-		u.waker.arm(u, ud(opWake, 0, 0))
+		u.waker.arm(u.ring, ud(opWake, 0, 0))
 	}
 	u.hungry = u.syncAll(u.hungry)
 	if len(u.hungry) == 0 {
@@ -250,14 +238,14 @@ func (u *uloop) sync(c *conn) bool {
 	}
 	switch {
 	case c.flags&(fPaused|fRecv) == 0:
-		s := u.sqe()
+		s := u.ring.NextSQE()
 		if s == nil {
 			return false
 		}
 		s.PrepRecvMultishot(fd, u.bufs.Group(), ud(opRecv, fd, c.gen))
 		c.flags = c.flags&^fFed | fRecv
 	case c.flags&(fPaused|fRecv|fCancel) == fPaused|fRecv:
-		s := u.sqe()
+		s := u.ring.NextSQE()
 		if s == nil {
 			return false
 		}
@@ -265,7 +253,7 @@ func (u *uloop) sync(c *conn) bool {
 		c.flags |= fCancel
 	}
 	if c.out != nil && c.out.n > 0 && c.flags&fSending == 0 {
-		s := u.sqe()
+		s := u.ring.NextSQE()
 		if s == nil {
 			return false
 		}
@@ -326,13 +314,10 @@ func (u *uloop) dispatch(cqe *uring.CQE) {
 	l := u.l
 	if fd >= 0 && fd < len(l.conns) {
 		if c := l.conns[fd]; c != nil && c.gen&genMask == gen {
-			switch op {
-			case opRecv:
-				u.received(c, cqe)
-			case opRecvmsg:
-				u.receivedDatagram(c, cqe)
-			default:
+			if op == opSend {
 				u.sendDone(c, cqe)
+			} else {
+				u.received(c, cqe, op == opRecvmsg)
 			}
 			return
 		}
@@ -360,46 +345,61 @@ func (u *uloop) dropInput(op uint64, cqe *uring.CQE) {
 	}
 }
 
-// received handles a receive completion of an open connection.
-func (u *uloop) received(c *conn, cqe *uring.CQE) {
-	l := u.l
-	more := cqe.Flags&uring.CQEFMore != 0
-	if !more {
+// received handles a receive completion of an open connection, stream or
+// datagram: the input, taken out of the completion's buffer ring (the
+// buffer goes back once the input is handed over or copied), then, on the
+// receive's last completion, what ended it.
+func (u *uloop) received(c *conn, cqe *uring.CQE, datagram bool) {
+	if cqe.Flags&uring.CQEFMore == 0 {
 		c.flags &^= fRecv | fCancel
 	}
 	if cqe.Flags&uring.CQEFBuffer != 0 {
-		data, bid, out := u.bufs.Consume(cqe)
-		if len(data) > 0 {
-			switch {
-			case c.flags&fClosing != 0: // dropped (linger.go says why)
-			case c.flags&fPaused != 0: // on its way before the pause: kept for later
-				c.lastActive = l.now
-				if c.in == nil {
-					c.in, c.inOff = getBuf(), 0
-				}
-				c.in.B = append(c.in.B, data...)
-				c.flags |= fStash
-			default:
-				c.flags |= fFed
-				l.deliver(c, data) // OnTraffic's leftovers are copied out of the buffer
-			}
+		br := u.bufs
+		if datagram {
+			br = u.dbufs
+		}
+		data, bid, out := br.Consume(cqe)
+		if datagram {
+			u.datagramIn(c, data)
+		} else if len(data) > 0 {
+			u.streamIn(c, data)
 		}
 		if out {
-			u.bufs.Recycle(bid)
+			br.Recycle(bid)
 		}
 	}
-	if more || c.flags&fClosed != 0 {
+	if cqe.Flags&uring.CQEFMore != 0 || c.flags&fClosed != 0 {
 		return
 	}
 	switch res := cqe.Res; {
-	case res > 0, res == -int32(unix.ECANCELED): // ended after data, or paused: sync decides
-		u.want(c)
 	case res == -int32(unix.ENOBUFS):
 		u.starved(c)
+	case res > 0, res == -int32(unix.ECANCELED): // ended after data, or paused: sync decides
+		u.want(c)
+	case datagram:
+		u.datagramEnded(c, res)
 	case res == 0:
-		l.closeConn(c, os.NewSyscallError("read", io.EOF), true)
+		u.l.closeConn(c, os.NewSyscallError("read", io.EOF), true)
 	default:
-		l.closeConn(c, os.NewSyscallError("read", unix.Errno(-res)), false)
+		u.l.closeConn(c, os.NewSyscallError("read", unix.Errno(-res)), false)
+	}
+}
+
+// streamIn hands stream input to OnTraffic, or keeps it while reading is
+// paused, or drops it while the connection closes.
+func (u *uloop) streamIn(c *conn, data []byte) {
+	switch {
+	case c.flags&fClosing != 0: // dropped (linger.go says why)
+	case c.flags&fPaused != 0: // on its way before the pause: kept for later
+		c.lastActive = u.l.now
+		if c.in == nil {
+			c.in, c.inOff = getBuf(), 0
+		}
+		c.in.B = append(c.in.B, data...)
+		c.flags |= fStash
+	default:
+		c.flags |= fFed
+		u.l.deliver(c, data) // OnTraffic's leftovers are copied out of the buffer
 	}
 }
 

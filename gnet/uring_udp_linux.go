@@ -33,7 +33,7 @@ func (u *uloop) syncDatagram(c *conn) bool {
 			}
 			u.dbufs = br
 		}
-		s := u.sqe()
+		s := u.ring.NextSQE()
 		if s == nil {
 			return false
 		}
@@ -45,43 +45,34 @@ func (u *uloop) syncDatagram(c *conn) bool {
 	return true
 }
 
-// receivedDatagram handles a datagram receive's completion: a UDP
-// listener's socket or a connected UDP connection.
-func (u *uloop) receivedDatagram(c *conn, cqe *uring.CQE) {
-	l := u.l
-	more := cqe.Flags&uring.CQEFMore != 0
-	if !more {
-		c.flags &^= fRecv | fCancel
+// datagramIn hands a received datagram (header, sender, payload, as the
+// multishot recvmsg wrote them) to OnTraffic; one larger than the buffer
+// is dropped, as on the poller.
+func (u *uloop) datagramIn(c *conn, data []byte) {
+	o, name, payload, ok := uring.ParseRecvmsg(data, &u.dmsg)
+	switch {
+	case !ok || c.flags&fClosing != 0:
+	case o.Flags&unix.MSG_TRUNC != 0:
+		u.l.dropOversized(c, int(o.Payloadlen))
+	default:
+		c.flags |= fFed
+		u.l.deliverDatagram(c, payload, rawSockaddr(name))
 	}
-	if cqe.Flags&uring.CQEFBuffer != 0 {
-		data, bid, out := u.dbufs.Consume(cqe)
-		if o, name, payload, ok := uring.ParseRecvmsg(data, &u.dmsg); ok && c.flags&fClosing == 0 {
-			if o.Flags&unix.MSG_TRUNC != 0 {
-				l.dropOversized(c, int(o.Payloadlen))
-			} else {
-				c.flags |= fFed
-				l.deliverDatagram(c, payload, rawSockaddr(name))
-			}
-		}
-		if out {
-			u.dbufs.Recycle(bid)
-		}
-	}
-	if more || c.flags&fClosed != 0 {
-		return
-	}
-	switch res := cqe.Res; {
-	case res >= 0, res == -int32(unix.ECANCELED):
+}
+
+// datagramEnded handles a datagram receive that ended with res (0 or an
+// error).
+func (u *uloop) datagramEnded(c *conn, res int32) {
+	switch {
+	case res == 0:
 		u.want(c)
-	case res == -int32(unix.ENOBUFS):
-		u.starved(c)
 	case c.flags&fListening != 0:
 		// An error queued on an unconnected socket concerns one send, not
 		// the socket: receiving it cleared it.
-		l.eng.logf("debug", "gnet: udp recv on %v: %v", c.ad.laddr, unix.Errno(-res))
+		u.l.eng.logf("debug", "gnet: udp recv on %v: %v", c.ad.laddr, unix.Errno(-res))
 		u.want(c)
 	default: // a connected socket's peer is unreachable
-		l.closeConn(c, os.NewSyscallError("read", unix.Errno(-res)), false)
+		u.l.closeConn(c, os.NewSyscallError("read", unix.Errno(-res)), false)
 	}
 }
 

@@ -41,11 +41,11 @@ func (w *ringWaker) wake() error {
 }
 
 // arm puts the read in flight if it is not.
-func (w *ringWaker) arm(s interface{ sqe() *uring.SQE }, userData uint64) {
+func (w *ringWaker) arm(r *uring.Ring, userData uint64) {
 	if w.armed {
 		return
 	}
-	if q := s.sqe(); q != nil {
+	if q := r.NextSQE(); q != nil {
 		q.PrepRead(w.fd, w.buf, userData)
 		w.armed = true
 	}

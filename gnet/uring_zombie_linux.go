@@ -60,14 +60,14 @@ func (u *uloop) zsync(fd int) bool {
 	}
 	switch {
 	case z.linger && !z.recv:
-		s := u.sqe()
+		s := u.ring.NextSQE()
 		if s == nil {
 			return false
 		}
 		s.PrepRecvMultishot(fd, u.bufs.Group(), ud(opRecv, fd, z.gen))
 		z.recv = true
 	case !z.linger && (z.recv || z.send) && !z.cancel:
-		s := u.sqe()
+		s := u.ring.NextSQE()
 		if s == nil {
 			return false
 		}
@@ -153,7 +153,7 @@ func (u *uloop) drain() {
 	for fd := range u.l.lingering {
 		u.l.endLinger(fd)
 	}
-	if s := u.sqe(); s != nil {
+	if s := u.ring.NextSQE(); s != nil {
 		s.PrepCancel(0, uring.CancelAny|uring.CancelAll, ud(opCancel, 0, 0))
 	}
 	deadline := time.Now().Add(drainTimeout)

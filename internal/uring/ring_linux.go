@@ -248,6 +248,18 @@ func (r *Ring) GetSQE() *SQE {
 	return s
 }
 
+// NextSQE is GetSQE that first submits the prepared SQEs when the queue is
+// full. It returns nil only if the kernel takes none now (retry later).
+func (r *Ring) NextSQE() *SQE {
+	if s := r.GetSQE(); s != nil {
+		return s
+	}
+	if r.Submit() != nil {
+		return nil
+	}
+	return r.GetSQE()
+}
+
 // Pending is the number of SQEs handed out and not yet consumed by the kernel.
 func (r *Ring) Pending() int { return int(r.sqeTail - atomic.LoadUint32(r.sqHead)) }
 
