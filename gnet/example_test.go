@@ -53,33 +53,26 @@ func Example() {
 	// Run returned: <nil>
 }
 
-// ExampleWithIOUring runs the echo server on io_uring where the kernel
-// allows it (Linux 6.1+), else on the poller; the Engine says which, and
-// why not io_uring.
-func ExampleWithIOUring() {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0") // find a free port
-	addr := ln.Addr().String()
-	ln.Close()
+// backendReport is a handler that only says what its engine runs on.
+type backendReport struct{ gnet.BuiltinEventEngine }
 
-	es := &echoServer{ready: make(chan gnet.Engine, 1)}
-	done := make(chan error, 1)
-	go func() { done <- gnet.Run(es, "tcp://"+addr, gnet.WithIOUring(true)) }()
-	eng := <-es.ready
-	if eng.Backend() != gnet.BackendIOUring {
-		// eng.IOUringErr() wraps gnet.ErrIOUringUnavailable and the cause.
-		_ = errors.Is(eng.IOUringErr(), gnet.ErrIOUringUnavailable)
+func (backendReport) OnBoot(eng gnet.Engine) gnet.Action {
+	switch {
+	case eng.Backend() == gnet.BackendIOUring:
+		fmt.Println("known backend") // Linux 6.1+, io_uring allowed
+	case errors.Is(eng.IOUringErr(), gnet.ErrIOUringUnavailable):
+		fmt.Println("known backend") // the poller; IOUringErr says why
 	}
+	return gnet.Shutdown
+}
 
-	c, _ := net.Dial("tcp", addr)
-	c.Write([]byte("hello, ring"))
-	buf := make([]byte, 11)
-	io.ReadFull(c, buf)
-	fmt.Println(string(buf))
-	c.Close()
-
-	eng.Stop(context.Background())
-	fmt.Println("Run returned:", <-done)
+// ExampleWithIOUring runs an engine on io_uring where the kernel allows it
+// (Linux 6.1+), else on the poller; the Engine says which, and why not
+// io_uring.
+func ExampleWithIOUring() {
+	err := gnet.Run(backendReport{}, "tcp://127.0.0.1:0", gnet.WithIOUring(true))
+	fmt.Println("Run returned:", err)
 	// Output:
-	// hello, ring
+	// known backend
 	// Run returned: <nil>
 }
