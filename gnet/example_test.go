@@ -56,7 +56,7 @@ func Example() {
 // backendReport is a handler that only says what its engine runs on.
 type backendReport struct{ gnet.BuiltinEventEngine }
 
-func (backendReport) OnBoot(eng gnet.Engine) gnet.Action {
+func (*backendReport) OnBoot(eng gnet.Engine) gnet.Action {
 	switch {
 	case eng.Backend() == gnet.BackendIOUring:
 		fmt.Println("known backend") // Linux 6.1+, io_uring allowed
@@ -70,7 +70,7 @@ func (backendReport) OnBoot(eng gnet.Engine) gnet.Action {
 // (Linux 6.1+), else on the poller; the Engine says which, and why not
 // io_uring.
 func ExampleWithIOUring() {
-	err := gnet.Run(backendReport{}, "tcp://127.0.0.1:0", gnet.WithIOUring(true))
+	err := gnet.Run(&backendReport{}, "tcp://127.0.0.1:0", gnet.WithIOUring(true))
 	fmt.Println("Run returned:", err)
 	// Output:
 	// known backend
