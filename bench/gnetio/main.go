@@ -33,6 +33,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/pollnet/pollnet/bench/internal/echoserve"
 	"log"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ var engines = []string{"gnetv2", "pollnet-epoll", "pollnet-io_uring"}
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
-		serveMain(os.Args[2:])
+		echoserve.Main(os.Args[2:], "tcp")
 		return
 	}
 	rounds := flag.Int("rounds", 5, "rounds per engine")

@@ -4,7 +4,12 @@
 package echoserve
 
 import (
+	"flag"
 	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
 
 	v2 "github.com/panjf2000/gnet/v2"
 	v2logging "github.com/panjf2000/gnet/v2/pkg/logging"
@@ -52,4 +57,44 @@ func Run(engine, protoAddr string, loops int, booted func(backend string)) error
 			pn.WithIOUring(engine == "pollnet-io_uring"), pn.WithLogLevel(pnlogging.ErrorLevel))
 	}
 	return fmt.Errorf("unknown engine %q", engine)
+}
+
+// Main is a bench command's `serve` mode: it runs the echo server of
+// -engine with -loops event loops on -addr (by default a free loopback
+// port) of network
+// ("tcp" or "udp"), prints "LISTENING addr" once the engine has booted
+// (and, for pollnet-io_uring, runs on io_uring), and exits when stdin
+// closes (the parent is gone).
+func Main(args []string, network string) {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	engine := fs.String("engine", "pollnet", "gnetv2, pollnet (pollnet-epoll) or pollnet-io_uring")
+	loops := fs.Int("loops", 2, "event loops")
+	listen := fs.String("addr", "127.0.0.1:0", "listen address (port 0: a free one)")
+	fs.Parse(args)
+	var addr string
+	if network == "udp" {
+		pc, err := net.ListenPacket("udp", *listen)
+		if err != nil {
+			log.Fatal(err)
+		}
+		addr = pc.LocalAddr().String()
+		pc.Close()
+	} else {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			log.Fatal(err)
+		}
+		addr = ln.Addr().String()
+		ln.Close()
+	}
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	log.Fatal(Run(*engine, network+"://"+addr, *loops, func(backend string) {
+		if *engine == "pollnet-io_uring" && backend != "io_uring" {
+			log.Fatalf("asked for io_uring, running on %s", backend)
+		}
+		fmt.Println("LISTENING " + addr)
+	}))
 }
