@@ -23,7 +23,7 @@ type ringLoop interface {
 	start() error                      // first thing on the loop's (locked) thread
 	wakeup() error                     // make a blocked enter return
 	enter(timeout time.Duration) error // submit this turn's work, wait for completions
-	complete() int                     // hand the completions to the loop; how many
+	complete() int                     // hand the completions to the loop; how many brought input
 	open(c *conn)                      // c is registered: start receiving
 	want(c *conn)                      // c's output or pause state changed: sync at the next enter
 	resume(c *conn)                    // c is served from the backlog (unpaused or cut off)

@@ -287,17 +287,22 @@ func (u *uloop) prepSend(s *uring.SQE, c *conn) {
 	c.flags |= fSending
 }
 
-// complete hands every completion to its connection or zombie.
+// complete hands every completion to its connection or zombie. It returns
+// how many brought input: the loop polls again without blocking after
+// input (more usually follows under load), while a turn that only saw its
+// own sends complete may go to sleep at once.
 func (u *uloop) complete() int {
-	total := 0
+	input := 0
 	for {
 		n := u.ring.Reap(u.cqes)
 		for i := range n {
+			if op, _, _ := splitUD(u.cqes[i].UserData); op == opRecv || op == opRecvmsg {
+				input++
+			}
 			u.dispatch(&u.cqes[i])
 		}
-		total += n
 		if n < len(u.cqes) {
-			return total
+			return input
 		}
 	}
 }
