@@ -26,7 +26,8 @@ import (
 type acceptor struct {
 	eng       *engine
 	listeners []*listener
-	p         *poller.Poller
+	p         *poller.Poller // nil on io_uring
+	ur        ringAcceptor   // the io_uring backend (completion.go), or nil
 	quit      atomic.Bool
 	backoff   sock.Backoff
 	events    []poller.Event
@@ -43,6 +44,14 @@ func newAcceptor(eng *engine) (*acceptor, error) {
 	}
 	if len(a.listeners) == 0 {
 		return nil, nil
+	}
+	if eng.backend == BackendIOUring {
+		var err error
+		if a.ur, err = newRingAcceptor(a); err == nil {
+			return a, nil
+		}
+		// The loops run on io_uring; accepting on the poller works as well.
+		eng.logf("warn", "gnet: io_uring acceptor: %v; accepting on the poller", err)
 	}
 	p, err := poller.New()
 	if err != nil {
@@ -61,10 +70,27 @@ func newAcceptor(eng *engine) (*acceptor, error) {
 
 func (a *acceptor) stop() {
 	a.quit.Store(true)
+	if a.ur != nil {
+		a.ur.wakeup()
+		return
+	}
 	a.p.Wake()
 }
 
+// close releases the poller or ring, after run has returned.
+func (a *acceptor) close() {
+	if a.ur != nil {
+		a.ur.close()
+		return
+	}
+	a.p.Close()
+}
+
 func (a *acceptor) run() {
+	if a.ur != nil {
+		a.ur.run()
+		return
+	}
 	for !a.quit.Load() {
 		timeout := time.Duration(-1)
 		if d := a.backoff.Current(); d > 0 {
@@ -107,6 +133,9 @@ func (a *acceptor) acceptAll(ln *listener) (retry bool) {
 			return false
 		case err == unix.EINTR || err == unix.ECONNABORTED || err == unix.ECONNRESET || err == unix.EPROTO:
 		case sock.IsResourceError(err):
+			if h := testHooks; h != nil {
+				h.acceptErrors.Add(1)
+			}
 			a.eng.logf("warn", "gnet: accept: %v; retrying after a backoff", err)
 			return true
 		default:

@@ -24,6 +24,12 @@ const (
 	fHup                          // the poller reported a hangup
 	fWantWrite                    // Writable interest is registered
 	fListening                    // not a connection: a UDP listener's socket (datagram.go)
+	fRecv                         // io_uring: a multishot receive is armed
+	fSending                      // io_uring: a send is in flight
+	fCancel                       // io_uring: the receive's cancellation is submitted
+	fDirty                        // io_uring: queued to sync with the kernel at the next enter
+	fStash                        // io_uring: c.in holds input OnTraffic has not seen (came while paused)
+	fFed                          // io_uring: input arrived since the receive was armed
 )
 
 // fdClosed is the top bit of conn.fdRefs; the other bits count calls in

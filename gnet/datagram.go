@@ -44,7 +44,9 @@ func (l *eventloop) addDatagramSocket(ln *listener, fd int) error {
 	s.flags = fListening
 	l.gen++
 	s.gen = l.gen
-	if err := l.p.Add(fd, poller.MakeKey(fd, s.gen), poller.Readable); err != nil {
+	if l.ur != nil {
+		l.ur.open(s)
+	} else if err := l.p.Add(fd, poller.MakeKey(fd, s.gen), poller.Readable); err != nil {
 		return os.NewSyscallError("poller", err)
 	}
 	l.setConn(fd, s)
@@ -55,7 +57,11 @@ func (l *eventloop) addDatagramSocket(ln *listener, fd int) error {
 // closes it): no datagram send can reach its descriptor afterwards.
 func (l *eventloop) dropDatagramSocket(s *conn) {
 	s.retireFd()
-	l.p.Remove(int(s.fd))
+	if l.ur != nil {
+		l.ur.forget(s) // its receive is cancelled; the descriptor stays the listener's
+	} else {
+		l.p.Remove(int(s.fd))
+	}
 	l.conns[s.fd] = nil
 }
 
@@ -69,6 +75,10 @@ type datagram struct {
 // readDatagrams receives datagrams on c: a UDP listener's socket or a
 // connected UDP conn. See the top of the file for the budget.
 func (l *eventloop) readDatagrams(c *conn) {
+	if l.ur != nil {
+		l.ur.resume(c)
+		return
+	}
 	budget := l.budget
 	for range maxDatagramsPerTurn {
 		if c.flags&fClosed != 0 {
@@ -94,20 +104,26 @@ func (l *eventloop) readDatagrams(c *conn) {
 			continue
 		}
 		budget -= n
-		to := c
-		if c.flags&fListening != 0 {
-			d := &datagram{ad: connAddrs{laddr: c.ad.laddr, kind: kindUDP, family: c.ad.family, udpSock: c, peer: from}}
-			d.c = conn{loop: l, fd: c.fd, ad: &d.ad, heapIdx: -1}
-			to = &d.c
-		} else {
-			c.lastActive = l.now
-		}
-		l.traffic(to, l.buf[:n])
+		l.deliverDatagram(c, l.buf[:n], from)
 		if budget <= 0 {
 			break
 		}
 	}
 	l.toBacklog(c) // more may be queued, and no new edge will say so
+}
+
+// deliverDatagram hands the datagram p from sender from, received on c (a
+// UDP listener's socket or a connected UDP conn), to OnTraffic.
+func (l *eventloop) deliverDatagram(c *conn, p []byte, from syscall.Sockaddr) {
+	to := c
+	if c.flags&fListening != 0 {
+		d := &datagram{ad: connAddrs{laddr: c.ad.laddr, kind: kindUDP, family: c.ad.family, udpSock: c, peer: from}}
+		d.c = conn{loop: l, fd: c.fd, ad: &d.ad, heapIdx: -1}
+		to = &d.c
+	} else {
+		c.lastActive = l.now
+	}
+	l.traffic(to, p)
 }
 
 // dropOversized drops a datagram that did not fit the read buffer (a

@@ -33,6 +33,8 @@ type engine struct {
 	lb        loadBalancer
 	acc       *acceptor // nil without stream listeners
 	isClient  bool
+	backend   Backend // what the loops run on (completion.go)
+	ringErr   error   // why not on io_uring, when asked for
 
 	reqOnce  sync.Once
 	req      chan struct{}  // closed when a shutdown is requested
@@ -149,40 +151,6 @@ func numLoops(o *Options) int {
 	return min(n, 1<<16)
 }
 
-// makeLoops opens the pollers of the loops, puts the sockets of UDP
-// listeners on them and builds the load balancer.
-func (eng *engine) makeLoops() error {
-	n := numLoops(eng.opts)
-	if eng.opts.LockOSThread && n > 10000 {
-		return ErrTooManyEventLoopThreads
-	}
-	for i := range n {
-		l, err := newEventLoop(eng, i)
-		if err != nil {
-			eng.closeLoops()
-			return err
-		}
-		eng.loops = append(eng.loops, l)
-	}
-	for _, ln := range eng.listeners {
-		if ln.kind != kindUDP {
-			continue
-		}
-		for i, fd := range ln.fds {
-			if err := eng.loops[i%n].addDatagramSocket(ln, fd); err != nil {
-				eng.closeLoops()
-				return err
-			}
-		}
-	}
-	lb := eng.opts.LB
-	if eng.isClient {
-		lb = LeastConnections // as gnet v2's client does
-	}
-	eng.lb = newLoadBalancer(lb, eng.loops)
-	return nil
-}
-
 func (eng *engine) closeLoops() {
 	for _, l := range eng.loops {
 		// A loop that never ran (OnBoot returned Shutdown, or start-up
@@ -191,7 +159,7 @@ func (eng *engine) closeLoops() {
 		// descriptors go. After run, exit has nothing left to do.
 		l.stopReq.Store(true)
 		l.exit()
-		l.p.Close()
+		l.closeBackend()
 	}
 }
 
@@ -259,7 +227,7 @@ func (eng *engine) shutdownLoops() {
 func (eng *engine) release() {
 	eng.closeLoops()
 	if eng.acc != nil {
-		eng.acc.p.Close()
+		eng.acc.close()
 	}
 	for _, ln := range eng.listeners {
 		ln.close()

@@ -41,8 +41,12 @@ type eventloop struct {
 	now    int64 // wall clock in ns, refreshed after every Wait
 	budget int   // bytes one connection may read per turn
 
+	// ur is the io_uring backend (completion.go); then p, buf and events
+	// are nil.
+	ur ringLoop
+
 	// cur is the data of the read being delivered to curConn's OnTraffic when
-	// that connection has no saved input; it aliases buf.
+	// that connection has no saved input; it aliases buf (io_uring: a provided buffer).
 	cur     []byte
 	curConn *conn
 
@@ -67,25 +71,29 @@ type eventloop struct {
 }
 
 func newEventLoop(eng *engine, idx int) (*eventloop, error) {
-	p, err := poller.New()
-	if err != nil {
-		return nil, err
-	}
 	budget := eng.opts.ReadBufferCap
 	if eng.opts.EdgeTriggeredIO {
 		budget = max(eng.opts.EdgeTriggeredIOChunk, budget)
 	}
-	return &eventloop{
+	l := &eventloop{
 		idx:    idx,
 		eng:    eng,
 		h:      eng.handler,
-		p:      p,
-		buf:    make([]byte, eng.opts.ReadBufferCap),
-		events: make([]poller.Event, 256),
 		budget: budget,
 		now:    time.Now().UnixNano(),
 		timers: newTimerHeap(),
-	}, nil
+	}
+	var err error
+	if eng.backend == BackendIOUring {
+		l.ur, err = newRingLoop(l)
+		return l, err
+	}
+	if l.p, err = poller.New(); err != nil {
+		return nil, err
+	}
+	l.buf = make([]byte, eng.opts.ReadBufferCap)
+	l.events = make([]poller.Event, 256)
+	return l, nil
 }
 
 // post queues fn to run on the loop. It fails once the loop has exited, so a
@@ -100,7 +108,7 @@ func (l *eventloop) post(fn func()) error {
 	l.queued.Store(true)
 	// Wake under the lock: exit sets qClosed under it before the poller is
 	// closed, so a Wake can never hit a closed (possibly reused) descriptor.
-	err := l.p.Wake()
+	err := l.wakeup()
 	l.qmu.Unlock()
 	return err
 }
@@ -127,15 +135,22 @@ func (l *eventloop) runTasks() {
 
 func (l *eventloop) requestStop() {
 	l.stopReq.Store(true)
-	l.p.Wake()
+	l.wakeup()
 }
 
 func (l *eventloop) run() {
-	if l.eng.opts.LockOSThread {
+	if l.eng.opts.LockOSThread || l.ur != nil { // io_uring: one issuer thread
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		if l.eng.opts.CPUAffinity {
+		if l.eng.opts.CPUAffinity && l.eng.opts.LockOSThread {
 			setAffinity(l.idx % runtime.NumCPU())
+		}
+	}
+	if l.ur != nil {
+		if err := l.ur.start(); err != nil {
+			l.eng.fail(err)
+			l.exit()
+			return
 		}
 	}
 	// busy: the last Wait returned events. Then the next Wait does not block
@@ -151,14 +166,24 @@ func (l *eventloop) run() {
 		} else if next := l.nextExpiry(); next != 0 {
 			timeout = max(0, time.Duration(next-time.Now().UnixNano()))
 		}
-		n, err := l.p.Wait(l.events, timeout)
+		var n int
+		var err error
+		if l.ur != nil {
+			err = l.ur.enter(timeout)
+		} else {
+			n, err = l.p.Wait(l.events, timeout)
+		}
 		if err != nil {
 			l.eng.fail(err)
 			break
 		}
 		l.now = time.Now().UnixNano()
-		for i := range n {
-			l.dispatch(l.events[i])
+		if l.ur != nil {
+			n = l.ur.complete()
+		} else {
+			for i := range n {
+				l.dispatch(l.events[i])
+			}
 		}
 		l.runTasks()
 		l.serveBacklog()
@@ -168,7 +193,9 @@ func (l *eventloop) run() {
 			busy = true
 		} else if busy {
 			busy = false
-			runtime.Gosched()
+			if l.ur == nil { // a locked thread (io_uring) would hand its P over and back
+				runtime.Gosched()
+			}
 		}
 	}
 	l.exit()
@@ -200,6 +227,9 @@ func (l *eventloop) exit() {
 		if c != nil && c.flags&fListening != 0 {
 			l.dropDatagramSocket(c)
 		}
+	}
+	if l.ur != nil {
+		l.ur.drain() // ends the lingers too
 	}
 	l.closeLingering()
 	l.backlog, l.backlog2, l.conns = nil, nil, nil
@@ -267,6 +297,10 @@ func (l *eventloop) dispatch(ev poller.Event) {
 // because the edge it had is consumed and no new one may come. A closing
 // connection's input is dropped instead (linger.go says why).
 func (l *eventloop) read(c *conn) {
+	if l.ur != nil {
+		l.ur.resume(c)
+		return
+	}
 	budget := l.budget
 	for {
 		if c.flags&fClosed != 0 {
@@ -395,7 +429,9 @@ func (l *eventloop) open(c *conn) error {
 		l.gen = 1
 	}
 	c.gen = l.gen
-	if err := l.p.Add(fd, poller.MakeKey(fd, c.gen), poller.Readable); err != nil {
+	if l.ur != nil {
+		l.ur.open(c)
+	} else if err := l.p.Add(fd, poller.MakeKey(fd, c.gen), poller.Readable); err != nil {
 		l.load.Add(-1)
 		sockClose(fd)
 		return err
@@ -454,7 +490,9 @@ func (l *eventloop) endConn(c *conn, err error) {
 	if c.flags&fClosing != 0 && err == nil {
 		err = c.x.closeErr
 	}
-	if c.out != nil && err == nil { // best effort (shutdown, deadlines): no blocking
+	// Best effort (shutdown, deadlines): no blocking, and never behind a
+	// send in flight (io_uring), whose bytes come first.
+	if c.out != nil && err == nil && c.flags&fSending == 0 {
 		if c.writeOut(l) == nil && c.out.n == 0 {
 			c.releaseOutbound()
 		}
@@ -467,7 +505,10 @@ func (l *eventloop) endConn(c *conn, err error) {
 	l.unschedule(c)
 	action := l.h.OnClose(c, err)
 	c.retireFd()
-	if err == nil && c.out == nil && c.ad.kind == kindTCP {
+	fin := err == nil && c.out == nil && c.ad.kind == kindTCP
+	if l.ur != nil {
+		l.ur.retire(c, fin) // takes c.out if a send still reads it
+	} else if fin {
 		// Output is complete: FIN, then linger until the peer has read it.
 		sockShutdownWrite(fd)
 		l.linger(fd, c.gen)

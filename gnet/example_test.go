@@ -4,6 +4,7 @@ package gnet_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -49,5 +50,29 @@ func Example() {
 	fmt.Println("Run returned:", <-done)
 	// Output:
 	// hello, gnet
+	// Run returned: <nil>
+}
+
+// backendReport is a handler that only says what its engine runs on.
+type backendReport struct{ gnet.BuiltinEventEngine }
+
+func (*backendReport) OnBoot(eng gnet.Engine) gnet.Action {
+	switch {
+	case eng.Backend() == gnet.BackendIOUring:
+		fmt.Println("known backend") // Linux 6.1+, io_uring allowed
+	case errors.Is(eng.IOUringErr(), gnet.ErrIOUringUnavailable):
+		fmt.Println("known backend") // the poller; IOUringErr says why
+	}
+	return gnet.Shutdown
+}
+
+// ExampleWithIOUring runs an engine on io_uring where the kernel allows it
+// (Linux 6.1+), else on the poller; the Engine says which, and why not
+// io_uring.
+func ExampleWithIOUring() {
+	err := gnet.Run(&backendReport{}, "tcp://127.0.0.1:0", gnet.WithIOUring(true))
+	fmt.Println("Run returned:", err)
+	// Output:
+	// known backend
 	// Run returned: <nil>
 }

@@ -4,6 +4,7 @@ package gnet
 
 import (
 	"bytes"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -95,5 +96,38 @@ func TestFairBacklog(t *testing.T) {
 		t.Fatal("no backlog turn: the test did not exercise the budget")
 	} else {
 		t.Logf("%d backlog turns", turns)
+	}
+}
+
+// TestFairManyWriters: many connections of one loop send bulk data and get
+// it echoed (so they are busy writing too) while the loop's read budget is
+// small. On io_uring the buffer ring runs dry every turn; a receive that
+// got nothing must be served again before any connection is passed over
+// more turns than there are connections (round robin), whatever the others
+// write. (gnet v2's suite found connections starved for over a second.)
+func TestFairManyWriters(t *testing.T) {
+	hk := useHooks(t)
+	h := &echo{}
+	s := startServer(t, h, "tcp", WithReadBufferCap(4096), WithNumEventLoop(1))
+	const conns, size = 16, 256 << 10
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := s.dial()
+			defer c.Close()
+			msg := bytes.Repeat([]byte{byte('a' + i)}, size)
+			go c.Write(msg)
+			if got := readFull(t, c, size); !bytes.Equal(got, msg) {
+				t.Errorf("connection %d: echo differs", i)
+			}
+		}()
+	}
+	wg.Wait()
+	streak := hk.longestStreak()
+	t.Logf("%d backlog turns; longest run of turns a receive got nothing: %d", hk.backlogTurns.Load(), streak)
+	if streak > conns {
+		t.Fatalf("a receive was passed over %d turns in a row with %d connections", streak, conns)
 	}
 }

@@ -51,10 +51,12 @@ type server struct {
 // bootWrap tells startServer that OnBoot ran.
 type bootWrap struct {
 	EventHandler
-	ch chan struct{}
+	ch      chan struct{}
+	backend Backend
 }
 
 func (b *bootWrap) OnBoot(e Engine) Action {
+	b.backend = e.Backend()
 	a := b.EventHandler.OnBoot(e)
 	close(b.ch)
 	return a
@@ -86,6 +88,9 @@ func startServerAt(t *testing.T, h EventHandler, proto string, opts ...Option) *
 	// The listener is bound before OnBoot runs: once it has, dials succeed.
 	select {
 	case <-bw.ch:
+		if want := testBackend(); bw.backend != want {
+			t.Fatalf("engine runs on %q, want %q", bw.backend, want)
+		}
 	case err := <-s.done:
 		t.Fatalf("Run returned early: %v", err)
 	case <-time.After(long):
@@ -181,6 +186,21 @@ func countFDs() int {
 }
 
 func goroutines() int { return runtime.NumGoroutine() }
+
+// pollerOnly skips a test of a poller-only mechanism in the io_uring pass.
+func pollerOnly(t *testing.T, why string) {
+	if forceIOUring {
+		t.Skip("poller only: " + why)
+	}
+}
+
+// testBackend is the backend of the current pass (main_test.go).
+func testBackend() Backend {
+	if forceIOUring {
+		return BackendIOUring
+	}
+	return pollerBackend
+}
 
 // useHooks turns the package's test hooks on for the rest of the test.
 func useHooks(t *testing.T) *hooks {

@@ -15,11 +15,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestNoLeakAfterStop: after Stop, the engine's goroutines, descriptors and
-// pooled buffers are all gone, including those of connections that were
-// mid-write to a slow reader, had deadlines, or were being enrolled.
+// TestNoLeakAfterStop: after Stop, the engine's goroutines, descriptors,
+// pooled buffers and (on io_uring) rings and mapped buffer memory are all
+// gone, including those of connections that were mid-write to a slow reader
+// (a send in flight), had deadlines, or were being enrolled.
 func TestNoLeakAfterStop(t *testing.T) {
 	g0, fd0 := goroutines(), countFDs()
+	r0, m0 := ringStats()
 	var opened []*conn // OnOpen runs on the loops; read after Stop
 	var mu sync.Mutex
 	h := &closeErrs{errs: make(chan error, 200), onOpen: func(c Conn) {
@@ -48,6 +50,9 @@ func TestNoLeakAfterStop(t *testing.T) {
 	}
 	wait(t, "goroutines", func() bool { return goroutines() <= g0 })
 	wait(t, "descriptors", func() bool { return countFDs() <= fd0 })
+	if r, m := ringStats(); r != r0 || m != m0 {
+		t.Fatalf("%d rings and %d mapped bytes left (before: %d, %d)", r-r0, m-m0, r0, m0)
+	}
 	// Pooled buffers live only in a conn's in and out: every closed conn
 	// must have given both back.
 	for _, c := range opened {
@@ -61,6 +66,7 @@ func TestNoLeakAfterStop(t *testing.T) {
 // instead of spinning, and once descriptors are available again it accepts
 // the waiting connections without needing a new edge.
 func TestEMFILEBackoff(t *testing.T) {
+	pollerOnly(t, "sysAccept is the poller acceptor's accept(2); TestEMFILERealLimit runs on both")
 	var failing atomic.Bool
 	var emfiles atomic.Int64
 	failing.Store(true)
@@ -116,6 +122,7 @@ func (b *bootNotifier) OnBoot(e Engine) Action { b.booted <- e; return None }
 // round (found in review: the second listener reset it, and the connection
 // whose edge was consumed waited for a new one).
 func TestEMFILEBackoffManyListeners(t *testing.T) {
+	pollerOnly(t, "sysAccept is the poller acceptor's accept(2); TestEMFILERealLimitManyListeners runs on both")
 	a0, a1 := freeAddr(t), freeAddr(t)
 	var failsLeft atomic.Int32
 	failsLeft.Store(1)

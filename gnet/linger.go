@@ -67,6 +67,11 @@ func (l *eventloop) linger(fd int, gen uint32) {
 		sockClose(fd)
 		return
 	}
+	l.addLinger(fd, gen)
+}
+
+// addLinger records fd as lingering under gen until lingerTimeout from now.
+func (l *eventloop) addLinger(fd int, gen uint32) {
 	if l.lingering == nil {
 		l.lingering = make(map[int]lingerEntry)
 	}
@@ -86,6 +91,10 @@ func (l *eventloop) lingerEvent(fd int, gen uint32) {
 
 func (l *eventloop) endLinger(fd int) {
 	delete(l.lingering, fd)
+	if l.ur != nil {
+		l.ur.unlinger(fd)
+		return
+	}
 	l.p.Remove(fd)
 	sockClose(fd)
 }

@@ -24,8 +24,9 @@ import (
 // writer itself is never refused unless OutboundHardCap is set.
 type outbound struct {
 	bufs []*bytebufferpool.ByteBuffer
-	head int // bytes of bufs[0] already written
-	n    int // pending bytes
+	head int       // bytes of bufs[0] already written
+	n    int       // pending bytes
+	io   sendState // io_uring: what the send in flight reads (uring_linux.go)
 }
 
 var outPool = sync.Pool{New: func() any { return new(outbound) }}
@@ -85,6 +86,7 @@ func (o *outbound) free() {
 		o.bufs[i] = nil
 	}
 	o.bufs, o.head, o.n = o.bufs[:0], 0, 0
+	o.io.clear()
 	outPool.Put(o)
 }
 
@@ -120,7 +122,7 @@ func (c *conn) write(p []byte, bs [][]byte) (int, error) {
 	if total == 0 {
 		return 0, nil
 	}
-	if c.out == nil {
+	if c.out == nil && l.ur == nil { // io_uring: every write goes through the ring
 		var n int
 		var err error
 		if bs != nil {
@@ -171,6 +173,12 @@ func (c *conn) write(p []byte, bs [][]byte) (int, error) {
 
 // wantWrite registers or drops Writable interest for c.
 func (l *eventloop) wantWrite(c *conn, on bool) {
+	if l.ur != nil {
+		if on {
+			l.ur.want(c) // a send is submitted at the next enter
+		}
+		return
+	}
 	if on == (c.flags&fWantWrite != 0) {
 		return
 	}
@@ -211,10 +219,21 @@ func (c *conn) writeOut(l *eventloop) error {
 // flush writes pending output; on a full drain it frees the buffer, drops
 // Writable interest, completes a graceful close, or resumes paused reading.
 func (l *eventloop) flush(c *conn) {
+	if l.ur != nil {
+		l.ur.want(c) // written at the next enter; sent runs at its completion
+		return
+	}
 	if err := c.writeOut(l); err != nil {
 		l.closeConn(c, os.NewSyscallError("write", err), false)
 		return
 	}
+	l.sent(c)
+}
+
+// sent follows a write of c's output: on a full drain it frees the buffer,
+// drops Writable interest and completes a graceful close; at the low-water
+// mark it resumes paused reading.
+func (l *eventloop) sent(c *conn) {
 	if c.out != nil && c.out.n == 0 {
 		c.releaseOutbound()
 		l.wantWrite(c, false)

@@ -27,3 +27,4 @@ func (*engine) enrollClient(net.Conn, any) (Conn, error)     { return nil, ErrUn
 func run(EventHandler, []string, []Option) error { return ErrUnsupportedPlatform }
 
 func newClientEngine(EventHandler, []Option) (*engine, error) { return nil, ErrUnsupportedPlatform }
+func (*engine) backendInfo() (Backend, error)                 { return "", nil }

@@ -21,7 +21,11 @@ var sysAccept = sock.Accept
 var testHooks *hooks
 
 type hooks struct {
-	backlogTurns atomic.Int64 // sockets served from a loop's backlog
+	backlogTurns atomic.Int64 // sockets served from a loop's backlog (io_uring: receives re-armed after the buffer ring ran out)
+	acceptErrors atomic.Int64 // accepts failed for lack of descriptors or memory
+	zombieInput  atomic.Int64 // io_uring: input completions for a finished connection (dropped)
+
+	ringHooks // io_uring's (testhooks_linux.go)
 }
 
 func (h *hooks) backlogTurn(*eventloop) { h.backlogTurns.Add(1) }

@@ -21,6 +21,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/pollnet/pollnet/bench/internal/echoserve"
 	"log"
 	"net"
 	"os"
@@ -34,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
-		serveMain(os.Args[2:])
+		echoserve.Main(os.Args[2:], "udp")
 		return
 	}
 	rounds := flag.Int("rounds", 6, "rounds per server")

@@ -16,6 +16,9 @@
 // own network namespace where the system allows it (the tests use fixed
 // ports), else one after the other; the few tests that need the machine's
 // real interfaces (multicast, SO_BINDTODEVICE) run in the host's namespace.
+// With GNETSUITE_IOURING=1 the copy of ours runs every engine on io_uring
+// (ForceIOUring) instead of epoll.
+//
 // The test then asserts that every leaf subtest passes on the control, and
 // on ours every one except the documented deadline subtests
 // (DeadlineSubtests): gnet v2 returns ErrUnsupportedOp from SetDeadline and

@@ -137,6 +137,14 @@ func PrepareOurs(repo, gnetDir, dir string) (pkgDir string, err error) {
 	return filepath.Join(dir, "gnet"), nil
 }
 
+// ForceIOUring makes the copy of gnet/ in pkgDir run every engine on
+// io_uring (gnet's test switch forceIOUring, set by an added test file), so
+// that the suite runs on that backend too.
+func ForceIOUring(pkgDir string) error {
+	src := "package gnet\n\n// Added by compat_test/gnetsuite: every engine asks for io_uring.\nfunc init() { forceIOUring = true }\n"
+	return os.WriteFile(filepath.Join(pkgDir, "zz_force_iouring_test.go"), []byte(src), 0o644)
+}
+
 // PrepareControl makes, in dir, a writable copy of gnet v2.9.7 whose root
 // package keeps only the suite's test files.
 func PrepareControl(gnetDir, dir string) (pkgDir string, err error) {

@@ -209,7 +209,7 @@ func (r Results) Count() map[string]int {
 
 // Suite is one test binary to run shard by shard.
 type Suite struct {
-	Name string // "ours" or "control"
+	Name string // "ours", "ours-io_uring" or "control"
 	Bin  string
 	Dir  string // scratch: one working directory per shard
 }

@@ -2,6 +2,7 @@ package gnetv2
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	v2 "github.com/panjf2000/gnet/v2"
@@ -43,11 +44,16 @@ type engine interface {
 	count() int // CountConnections of the last booted engine
 }
 
-var engines = []engine{&pnEngine{}, &v2Engine{}}
+// engines: pollnet on each of its backends (epoll, io_uring), then gnet v2;
+// compare holds every pollnet transcript against gnet v2's.
+var engines = []engine{&pnEngine{}, &pnEngine{uring: true}, &v2Engine{}}
 
 // ---- pollnet ----
 
-type pnEngine struct{ eng pn.Engine }
+type pnEngine struct {
+	eng   pn.Engine
+	uring bool // run with WithIOUring(true)
+}
 
 type pnH struct {
 	h *handler
@@ -87,9 +93,27 @@ func (w *pnH) OnClose(c pn.Conn, err error) pn.Action {
 }
 func (w *pnH) OnTick() (time.Duration, pn.Action) { return time.Second, pn.None }
 
-func (*pnEngine) name() string { return "pollnet" }
+func (e *pnEngine) name() string {
+	if e.uring {
+		return "pollnet-io_uring"
+	}
+	return "pollnet"
+}
 func (e *pnEngine) run(h *handler, protoAddr string, _ ...any) error {
-	return pn.Run(&pnH{h: h, e: e}, protoAddr)
+	return pn.Run(&pnH{h: h, e: e}, protoAddr, pn.WithIOUring(e.uring))
+}
+
+// backendOK reports whether the last booted engine ran on the backend asked
+// for (io_uring must not silently fall back to epoll here).
+func (e *pnEngine) backendOK() error {
+	want := pn.BackendEpoll
+	if e.uring {
+		want = pn.BackendIOUring
+	}
+	if got := e.eng.Backend(); got != want {
+		return fmt.Errorf("%s ran on %q (%v)", e.name(), got, e.eng.IOUringErr())
+	}
+	return nil
 }
 func (*pnEngine) stop(ctx context.Context, protoAddr string) error { return pn.Stop(ctx, protoAddr) }
 func (*pnEngine) asyncWrite(c conn, b []byte, cb func(error)) error {

@@ -111,7 +111,7 @@ func main() {
 	}()
 	errc := make(chan error, 1)
 	go func() {
-		errc <- gnet.Run(s, "tcp://"+pf.Addr,
+		errc <- gnet.Run(s, "tcp://"+pf.Addr, backendOption(),
 			gnet.WithMulticore(true), gnet.WithNumEventLoop(runtime.GOMAXPROCS(0)),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay), gnet.WithLogLevel(logging.ErrorLevel))
 	}()
@@ -121,6 +121,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gnetv2http: %v\n", err)
 		os.Exit(1)
 	}
+	checkBackend(s.eng)
 	addr, err := boundAddr(s.eng)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gnetv2http: %v\n", err)
