@@ -150,8 +150,6 @@ func (c *Conn) waitDetached() (waited bool, err error) {
 		return true, os.ErrDeadlineExceeded
 	}
 	w := c.waitState()
-	ch := c.idle.beginWait()
-	defer c.idle.endWait()
 	w.mu.Lock()
 	if c.sock.closed() {
 		w.mu.Unlock()
@@ -161,6 +159,11 @@ func (c *Conn) waitDetached() (waited bool, err error) {
 		w.mu.Unlock()
 		return false, nil
 	}
+	// The wake channel is the Conn's one: take it only once this Read owns
+	// the wait (mode None under mu), or a concurrent Read would replace the
+	// channel of the Read already waiting, which then never wakes.
+	ch := c.idle.beginWait()
+	defer c.idle.endWait()
 	w.set = c.hub.set
 	w.fired = false
 	w.setMode(modeReadWait)

@@ -323,14 +323,16 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 		return n, done, c.opError("read", err)
 	}
 	w := c.waitState()
-	ch := s.beginWait()
-	defer s.endWait()
 	w.mu.Lock()
-	if w.closed || c.sock.closed() { // see Conn.close
+	if w.closed || c.sock.closed() || w.mode == modeReadWait || w.mode == modeGrace {
+		// Closed (see Conn.close), or another Read waits on the hub's
+		// poller and owns the wake channel: this one reads as usual.
 		w.mu.Unlock()
 		s.off()
 		return 0, false, nil
 	}
+	ch := s.beginWait()
+	defer s.endWait()
 	if w.set != c.hub.set { // a Conn that waited in OnReadable before (unhijacked)
 		w.leaveSet()
 		w.set = c.hub.set
