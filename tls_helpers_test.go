@@ -12,9 +12,31 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pollnet/pollnet/internal/testcert"
 )
 
 // Shared pieces of the ServeServerTLS tests (tls_*_test.go).
+
+// selfSignedCert makes a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSignedCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	cert, pool, err := testcert.Loopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, pool
+}
+
+// issue is testcert.Issue that fails t on error.
+func issue(t *testing.T, cn string, names []string, ca *tls.Certificate, client bool) tls.Certificate {
+	t.Helper()
+	cert, err := testcert.Issue(cn, names, ca, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
 
 // tlsServer is a server under test: a pollnet listener served by
 // ServeServerTLS (pollnet), or a std listener served by srv.ServeTLS (std).
