@@ -24,6 +24,22 @@ func listenTest(t *testing.T, lc ListenConfig) *Listener {
 	return ln.(*Listener)
 }
 
+// acceptPair dials ln from a std client and accepts the connection: the
+// server's *Conn and the client. The caller closes both.
+func acceptPair(t *testing.T, ln *Listener) (*Conn, net.Conn) {
+	t.Helper()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := ln.Accept()
+	if err != nil {
+		client.Close()
+		t.Fatal(err)
+	}
+	return nc.(*Conn), client
+}
+
 // serveTest serves h with hibernation on a fresh listener and returns it.
 func serveTest(t *testing.T, lc ListenConfig, h http.Handler, configure func(*http.Server)) (*Listener, *http.Server) {
 	t.Helper()
