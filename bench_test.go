@@ -42,15 +42,7 @@ func BenchmarkEcho(b *testing.B) {
 		b.Run(l.name, func(b *testing.B) {
 			ln := l.listen(b)
 			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() { io.Copy(c, c); c.Close() }()
-				}
-			}()
+			go serveEcho(ln)
 			b.SetBytes(512)
 			b.RunParallel(func(pb *testing.PB) {
 				c, err := net.Dial("tcp", ln.Addr().String())

@@ -205,11 +205,7 @@ func TestHibernateHooksSeeStdAtShutdown(t *testing.T) {
 		hs.getCtx(t, b, "ctx 2")
 		hs.idle(t, 2)
 		hs.rec.waitStates(t, 6)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := hs.srv.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
+		shutdownTest(t, hs.srv)
 		a.expectClosed()
 		b.expectClosed()
 	})

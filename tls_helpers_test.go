@@ -139,6 +139,18 @@ func (ts *tlsServer) dialTLS(t *testing.T, adjust func(*tls.Config)) *tls.Conn {
 	return c
 }
 
+// startTLSUpgrade starts a pollnet TLS server whose /upgrade is
+// upgradeHandler, and opens a raw TLS client to it; the handler sends each
+// hijacked connection on the channel.
+func startTLSUpgrade(t *testing.T) (*tlsServer, *rawClient, <-chan net.Conn) {
+	t.Helper()
+	hijacked := make(chan net.Conn, 1)
+	mux := tlsMux()
+	mux.HandleFunc("/upgrade", upgradeHandler(t, hijacked))
+	ts := startTLS(t, false, mux, nil)
+	return ts, tlsRaw(t, ts), hijacked
+}
+
 // upgradeHandler hijacks the connection, answers 101 Switching Protocols and
 // sends the hijacked net.Conn on conns.
 func upgradeHandler(t *testing.T, conns chan<- net.Conn) http.HandlerFunc {

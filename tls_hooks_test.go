@@ -4,7 +4,6 @@ package pollnet
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -138,11 +137,7 @@ func TestServeTLSHooksSeeStdAtShutdown(t *testing.T) {
 		b.write(getRequest("/"))
 		expectPrefix(t, b, "ctx2")
 		idle(2)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := ts.srv.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
+		shutdownTest(t, ts.srv)
 		a.expectClosed()
 		b.expectClosed()
 	})
