@@ -9,11 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	gorilla "github.com/gorilla/websocket"
+
 	"github.com/pollnet/pollnet"
 	"github.com/pollnet/pollnet/compat_test/internal/compat"
 )
@@ -78,20 +78,7 @@ func checkParks(t *testing.T, es *echoServer) {
 // runConcurrently runs session(i) for sessions i at once and reports each
 // error, then checks that the server saw every session close with code.
 func runConcurrently(t *testing.T, es *echoServer, sessions, code int, session func(i int) error) {
-	var wg sync.WaitGroup
-	errs := make(chan error, sessions)
-	for i := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := session(i); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range compat.Concurrently(sessions, session) {
 		t.Error(err)
 	}
 	for range sessions {
