@@ -4,7 +4,6 @@ package pollnet
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -43,15 +42,7 @@ func BenchmarkEcho(b *testing.B) {
 		b.Run(l.name, func(b *testing.B) {
 			ln := l.listen(b)
 			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() { io.Copy(c, c); c.Close() }()
-				}
-			}()
+			go serveEcho(ln)
 			b.SetBytes(512)
 			b.RunParallel(func(pb *testing.PB) {
 				c, err := net.Dial("tcp", ln.Addr().String())
@@ -95,7 +86,6 @@ func BenchmarkHTTP(b *testing.B) {
 			ln := s.ln(b)
 			defer ln.Close()
 			go s.serve(ln, hello)
-			req := []byte("GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
 			b.RunParallel(func(pb *testing.PB) {
 				c, err := net.Dial("tcp", ln.Addr().String())
 				if err != nil {
@@ -103,25 +93,33 @@ func BenchmarkHTTP(b *testing.B) {
 					return
 				}
 				defer c.Close()
-				br := bufio.NewReader(c)
-				for pb.Next() {
-					if _, err := c.Write(req); err != nil {
-						b.Error(err)
-						return
-					}
-					resp, err := http.ReadResponse(br, nil)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						b.Error(fmt.Errorf("status %d", resp.StatusCode))
-						return
-					}
-				}
+				getLoop(b, pb, c)
 			})
 		})
+	}
+}
+
+// getLoop sends keep-alive GET / requests on c while pb has iterations,
+// reading each response in full and expecting 200; it reports the first
+// failure on b and stops there.
+func getLoop(b *testing.B, pb *testing.PB, c io.ReadWriter) {
+	req := []byte("GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
+	br := bufio.NewReader(c)
+	for pb.Next() {
+		if _, err := c.Write(req); err != nil {
+			b.Error(err)
+			return
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Errorf("status %d", resp.StatusCode)
+			return
+		}
 	}
 }

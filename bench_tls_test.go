@@ -3,7 +3,6 @@
 package pollnet
 
 import (
-	"bufio"
 	"crypto/tls"
 	"io"
 	"log"
@@ -18,7 +17,7 @@ import (
 // connections never reach the grace period, so this measures the view's
 // and the rule's overhead). The handshakes happen once per client.
 func BenchmarkHTTPS(b *testing.B) {
-	cert, pool := selfSignedCert(&testing.T{})
+	cert, pool := selfSignedCert(b)
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "Hello, World!") })
 	for i, name := range []string{"std", "pollnet"} {
 		b.Run(name, func(b *testing.B) {
@@ -32,7 +31,6 @@ func BenchmarkHTTPS(b *testing.B) {
 			}
 			defer srv.Close()
 			config := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}}
-			req := []byte("GET / HTTP/1.1\r\nHost: bench\r\n\r\n")
 			b.RunParallel(func(pb *testing.PB) {
 				nc, err := net.Dial("tcp", ln.Addr().String())
 				if err != nil {
@@ -41,24 +39,7 @@ func BenchmarkHTTPS(b *testing.B) {
 				}
 				c := tls.Client(nc, config)
 				defer c.Close()
-				br := bufio.NewReader(c)
-				for pb.Next() {
-					if _, err := c.Write(req); err != nil {
-						b.Error(err)
-						return
-					}
-					resp, err := http.ReadResponse(br, nil)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						b.Errorf("status %d", resp.StatusCode)
-						return
-					}
-				}
+				getLoop(b, pb, c)
 			})
 		})
 	}

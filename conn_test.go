@@ -203,15 +203,7 @@ func TestConnReadFromWriteDeadline(t *testing.T) {
 
 func TestDialContext(t *testing.T) {
 	ln := listenTest(t, ListenConfig{})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	go serveEcho(ln)
 	c, err := Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -154,16 +154,8 @@ func (m *parkModel) http1() bool {
 func runParkScript(t *testing.T, script, payload []byte) {
 	const grace = 2 * time.Millisecond
 	ln := listenTest(t, ListenConfig{IdleGrace: grace})
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, client := acceptPair(t, ln)
 	defer client.Close()
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := nc.(*Conn)
 	defer c.Close()
 
 	// The client drains whatever the server writes.

@@ -199,15 +199,8 @@ func runWaitScript(t *testing.T, script, payload []byte) {
 
 func newWaitRig(t *testing.T) *waitRig {
 	ln := listenTest(t, ListenConfig{})
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &waitRig{t: t, ln: ln, c: nc.(*Conn), client: client.(*net.TCPConn), runs: make(chan int, 64), drained: make(chan struct{})}
+	c, client := acceptPair(t, ln)
+	r := &waitRig{t: t, ln: ln, c: c, client: client.(*net.TCPConn), runs: make(chan int, 64), drained: make(chan struct{})}
 	t.Cleanup(func() { r.c.Close(); r.client.Close() })
 	// Small buffers, so that a blocking write is cheap to make.
 	r.client.SetReadBuffer(16 << 10)

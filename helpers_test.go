@@ -3,7 +3,9 @@
 package pollnet
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +24,45 @@ func listenTest(t *testing.T, lc ListenConfig) *Listener {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln.(*Listener)
+}
+
+// acceptPair dials ln from a std client and accepts the connection: the
+// server's *Conn and the client. The caller closes both.
+func acceptPair(t *testing.T, ln *Listener) (*Conn, net.Conn) {
+	t.Helper()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := ln.Accept()
+	if err != nil {
+		client.Close()
+		t.Fatal(err)
+	}
+	return nc.(*Conn), client
+}
+
+// serveEcho echoes every connection ln accepts back to its sender, until
+// ln closes.
+func serveEcho(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() { io.Copy(c, c); c.Close() }()
+	}
+}
+
+// shutdownTest shuts srv down gracefully, failing t if that takes more
+// than 10 seconds or fails.
+func shutdownTest(t *testing.T, srv *http.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // serveTest serves h with hibernation on a fresh listener and returns it.
@@ -78,6 +119,20 @@ func waitStats(t testing.TB, ln *Listener, what string, cond func(Stats) bool) {
 func waitParked(t testing.TB, ln *Listener, n int64) {
 	t.Helper()
 	waitStats(t, ln, fmt.Sprintf("%d parked", n), func(s Stats) bool { return s.Parked == n })
+}
+
+// parkClients opens n raw clients that each GET path and then idle, and
+// waits until ln holds exactly n parked.
+func parkClients(t *testing.T, ln *Listener, n int, path string) []*rawClient {
+	t.Helper()
+	clients := make([]*rawClient, 0, n)
+	for range n {
+		c := dialRaw(t, ln.Addr())
+		c.get(path)
+		clients = append(clients, c)
+	}
+	waitParked(t, ln, int64(n))
+	return clients
 }
 
 // countFDs counts this process's open fds, or returns -1 where there is no

@@ -27,13 +27,19 @@ type hookRecorder struct {
 	ids      map[net.Conn]int
 	trace    []string
 	contexts int
+	// typed names the net.Conn's type in the trace and in the context
+	// value: for TLS, where std and pollnet both hand hooks a *tls.Conn
+	// (plain HTTP hands them different types by design).
+	typed bool
 }
 
 type ctxKey struct{}
 
 func newHookRecorder() *hookRecorder { return &hookRecorder{ids: map[net.Conn]int{}} }
 
-func (r *hookRecorder) install(srv *http.Server) {
+// installHooks sets srv's ConnState and ConnContext to record into r; the
+// context value ConnContext adds (under ctxKey) numbers the call.
+func (r *hookRecorder) installHooks(srv *http.Server) {
 	srv.ConnState = func(c net.Conn, s http.ConnState) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -42,14 +48,27 @@ func (r *hookRecorder) install(srv *http.Server) {
 			id = len(r.ids)
 			r.ids[c] = id
 		}
-		r.trace = append(r.trace, fmt.Sprintf("conn%d %v", id, s))
+		if r.typed {
+			r.trace = append(r.trace, fmt.Sprintf("conn%d %T %v", id, c, s))
+		} else {
+			r.trace = append(r.trace, fmt.Sprintf("conn%d %v", id, s))
+		}
 	}
 	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.contexts++
+		if r.typed {
+			return context.WithValue(ctx, ctxKey{}, fmt.Sprintf("ctx%d %T", r.contexts, c))
+		}
 		return context.WithValue(ctx, ctxKey{}, r.contexts)
 	}
+}
+
+// install records srv's hooks and answers every request with its context
+// value.
+func (r *hookRecorder) install(srv *http.Server) {
+	r.installHooks(srv)
 	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		fmt.Fprintf(w, "ctx %v", req.Context().Value(ctxKey{}))
 	})
@@ -186,11 +205,7 @@ func TestHibernateHooksSeeStdAtShutdown(t *testing.T) {
 		hs.getCtx(t, b, "ctx 2")
 		hs.idle(t, 2)
 		hs.rec.waitStates(t, 6)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := hs.srv.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
+		shutdownTest(t, hs.srv)
 		a.expectClosed()
 		b.expectClosed()
 	})

@@ -33,13 +33,7 @@ func TestHibernateGracefulShutdown(t *testing.T) {
 
 	// Parked connections.
 	const parked = 3
-	var clients []*rawClient
-	for range parked {
-		c := dialRaw(t, ln.Addr())
-		c.get("/park")
-		clients = append(clients, c)
-	}
-	waitParked(t, ln, parked)
+	clients := parkClients(t, ln, parked, "/park")
 
 	// An idle connection that never parks: its first bytes are not an
 	// upper-case HTTP/1 method (net/http accepts "get"; pollnet's sniff does

@@ -123,13 +123,7 @@ func TestHibernatePeerClosesWhileParked(t *testing.T) {
 			ln, _ := serveTest(t, hibConfig(), hibMux(), nil)
 			const conns = 20
 			fdsBefore := countFDs()
-			var clients []*rawClient
-			for range conns {
-				c := dialRaw(t, ln.Addr())
-				c.get("/x")
-				clients = append(clients, c)
-			}
-			waitParked(t, ln, conns)
+			clients := parkClients(t, ln, conns, "/x")
 			if st := ln.Stats(); st.Open != conns {
 				t.Fatalf("stats %+v: want %d open", st, conns)
 			}

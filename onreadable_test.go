@@ -25,17 +25,10 @@ import (
 func connPair(t *testing.T) (*Conn, net.Conn, *Listener) {
 	t.Helper()
 	ln := listenTest(t, ListenConfig{})
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, client := acceptPair(t, ln)
 	t.Cleanup(func() { client.Close() })
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	return nc.(*Conn), client, ln
+	t.Cleanup(func() { c.Close() })
+	return c, client, ln
 }
 
 // onReadableChan arms OnReadable with a function that reports on a channel.
@@ -64,6 +57,26 @@ func mustNotRun(t *testing.T, ran chan struct{}, what string) {
 		t.Fatalf("fn ran: %s", what)
 	case <-time.After(100 * time.Millisecond):
 	}
+}
+
+// runsOnlyOnData checks that fn has not run although why, then sends a
+// byte from client and checks that fn runs for it.
+func runsOnlyOnData(t *testing.T, ran chan struct{}, client net.Conn, why string) {
+	t.Helper()
+	mustNotRun(t, ran, why)
+	client.Write([]byte("x"))
+	mustRun(t, ran, "data after: "+why)
+}
+
+// stallableConnPair is connPair with 16 KiB socket buffers (c's send,
+// client's receive), so that a large write to a client that reads nothing
+// blocks soon.
+func stallableConnPair(t *testing.T) (*Conn, net.Conn) {
+	t.Helper()
+	c, client, _ := connPair(t)
+	c.SetWriteBuffer(16 << 10)
+	client.(*net.TCPConn).SetReadBuffer(16 << 10)
+	return c, client
 }
 
 // detached reports whether c waits without its runtime poller registration.
@@ -155,17 +168,13 @@ func TestOnReadableWriteWhileWaiting(t *testing.T) {
 	if _, err := io.ReadFull(client, got); err != nil || !bytes.Equal(got, want.Bytes()) {
 		t.Fatalf("client read %d bytes, %v; mismatch %v", len(got), err, !bytes.Equal(got, want.Bytes()))
 	}
-	mustNotRun(t, ran, "writes are not readability")
-	client.Write([]byte("x"))
-	mustRun(t, ran, "data after the writes")
+	runsOnlyOnData(t, ran, client, "writes are not readability")
 }
 
 // A write to a waiting Conn whose peer does not read blocks only its caller,
 // honours the write deadline, and the Conn goes back to waiting detached.
 func TestOnReadableSlowReaderWriteDeadline(t *testing.T) {
-	c, client, _ := connPair(t)
-	c.SetWriteBuffer(16 << 10)
-	client.(*net.TCPConn).SetReadBuffer(16 << 10)
+	c, client := stallableConnPair(t)
 	ran := onReadableChan(t, c)
 	c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
 	big := make([]byte, 32<<20)
@@ -178,17 +187,13 @@ func TestOnReadableSlowReaderWriteDeadline(t *testing.T) {
 		t.Fatalf("Write wrote all %d bytes to a peer that reads nothing", n)
 	}
 	waitFor(t, "the waiting Conn to detach again", func() bool { return detached(c) })
-	mustNotRun(t, ran, "the write was not readability")
-	client.Write([]byte("x"))
-	mustRun(t, ran, "data after the blocked write")
+	runsOnlyOnData(t, ran, client, "the write was not readability")
 }
 
 // OnReadable asked while another goroutine's Write is blocked: it returns at
 // once, and the detach happens when the write ends.
 func TestOnReadableWhileWriteInFlight(t *testing.T) {
-	c, client, _ := connPair(t)
-	c.SetWriteBuffer(16 << 10)
-	client.(*net.TCPConn).SetReadBuffer(16 << 10)
+	c, client := stallableConnPair(t)
 	big := make([]byte, 8<<20)
 	wrote := make(chan error, 1)
 	go func() { _, err := c.Write(big); wrote <- err }()
@@ -284,9 +289,7 @@ func TestOnReadableDeadlineCleared(t *testing.T) {
 	c.SetReadDeadline(time.Time{})
 	mustNotRun(t, ran, "the deadline was cleared")
 	time.Sleep(100 * time.Millisecond)
-	mustNotRun(t, ran, "the deadline was cleared")
-	client.Write([]byte("x"))
-	mustRun(t, ran, "data")
+	runsOnlyOnData(t, ran, client, "the deadline was cleared")
 }
 
 // A Read on a waiting Conn ends the wait: the program reads on its own.
@@ -320,12 +323,7 @@ func TestOnReadableTwiceFails(t *testing.T) {
 func TestOnReadableNoEventForReusedFD(t *testing.T) {
 	ln := listenTest(t, ListenConfig{})
 	for range 50 {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		nc, _ := ln.Accept()
-		old := nc.(*Conn)
+		old, client := acceptPair(t, ln)
 		oldRan := onReadableChan(t, old)
 		client.Write([]byte("x")) // an event for the old registration may be in flight
 		old.Close()
@@ -347,9 +345,7 @@ func TestOnReadableOutlivesListener(t *testing.T) {
 	c, client, ln := connPair(t)
 	ran := onReadableChan(t, c)
 	ln.Close()
-	mustNotRun(t, ran, "the listener closed")
-	client.Write([]byte("x"))
-	mustRun(t, ran, "data after the listener closed")
+	runsOnlyOnData(t, ran, client, "the listener closed")
 }
 
 // OnReadable works on connections that are not pollnet's, with a goroutine.
@@ -369,9 +365,7 @@ func TestOnReadableStdConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := onReadableChan(t, c)
-	mustNotRun(t, ran, "no data yet")
-	client.Write([]byte("x"))
-	mustRun(t, ran, "data")
+	runsOnlyOnData(t, ran, client, "no data yet")
 	if n, err := c.Read(make([]byte, 4)); n != 1 || err != nil {
 		t.Fatalf("Read = %d, %v: the wait consumed a byte?", n, err)
 	}
@@ -426,16 +420,7 @@ func TestOnReadableTLS(t *testing.T) {
 func TestOnReadableHijacked(t *testing.T) {
 	conns := make(chan net.Conn, 1)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
-		c, rw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
-		rw.Flush()
-		conns <- c
-	})
+	mux.HandleFunc("/ws", upgradeHandler(t, conns))
 	ln, _ := serveTest(t, hibConfig(), mux, nil)
 	client := dialRaw(t, ln.Addr())
 	client.write("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -499,13 +484,9 @@ func TestOnReadableNoLeak(t *testing.T) {
 		var conns []*Conn
 		var clients []net.Conn
 		for range 20 {
-			client, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, client := acceptPair(t, ln)
 			clients = append(clients, client)
-			nc, _ := ln.Accept()
-			conns = append(conns, nc.(*Conn))
+			conns = append(conns, c)
 		}
 		var fired atomic.Int32
 		for i, c := range conns {

@@ -112,15 +112,7 @@ func TestReliabilityCloseRacesConnMethods(t *testing.T) {
 		iterations = 60
 	}
 	for range iterations {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		nc, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := nc.(*Conn)
+		c, client := acceptPair(t, ln)
 		go func() { io.Copy(io.Discard, client) }()
 		go func() { io.Copy(client, strings.NewReader("GET / HTTP/1.1\r\n")) }() // lets the sniff decide HTTP/1
 		var wg sync.WaitGroup

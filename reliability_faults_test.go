@@ -62,10 +62,13 @@ func (b *relBystanders) check(t *testing.T) {
 	}
 }
 
-func (b *relBystanders) close() {
+// leave closes the bystanders and waits until ln holds no socket.
+func (b *relBystanders) leave(t *testing.T, ln *Listener) {
+	t.Helper()
 	for _, c := range b.clients {
 		c.c.Close()
 	}
+	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
 }
 
 // relCheckCounters checks what must hold once no socket is parked: every
@@ -120,8 +123,7 @@ func TestReliabilityResetMidRequest(t *testing.T) {
 	}
 	by.check(t)
 	waitStats(t, ln, "only the bystanders left", func(s Stats) bool { return s.Open == 8 })
-	by.close()
-	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	by.leave(t, ln)
 	relCheckCounters(t, ln.Stats())
 	t.Logf("stats %+v", ln.Stats())
 }
@@ -144,8 +146,7 @@ func TestReliabilityResetMidResponse(t *testing.T) {
 	}
 	by.check(t)
 	waitStats(t, ln, "only the bystanders left", func(s Stats) bool { return s.Open == 8 })
-	by.close()
-	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	by.leave(t, ln)
 	relCheckCounters(t, ln.Stats())
 }
 
@@ -241,8 +242,7 @@ func TestReliabilityCloseWhileParked(t *testing.T) {
 	waitStats(t, ln, "parked peers gone", func(s Stats) bool { return s.PeerGone == n && s.Parked <= 4 })
 	by.round("after")
 	by.check(t)
-	by.close()
-	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	by.leave(t, ln)
 	relCheckCounters(t, ln.Stats())
 }
 
@@ -293,8 +293,7 @@ func TestReliabilityCloseRacingWake(t *testing.T) {
 		t.Error(err)
 	}
 	by.check(t)
-	by.close()
-	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 && s.Parked == 0 })
+	by.leave(t, ln)
 	relCheckCounters(t, ln.Stats())
 	t.Logf("stats %+v", ln.Stats())
 }

@@ -80,8 +80,7 @@ func TestReliabilitySlowloris(t *testing.T) {
 	}
 	by.round("end")
 	by.check(t)
-	by.close()
-	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	by.leave(t, ln)
 }
 
 // TestReliabilityNeverReadingClient: a client that requests a large response
@@ -132,8 +131,7 @@ func TestReliabilityNeverReadingClient(t *testing.T) {
 	for _, c := range sinks {
 		relReset(c)
 	}
-	by.close()
-	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	by.leave(t, ln)
 }
 
 // TestReliabilityWriteDeadlineNonReader: the same on a bare *Conn: a Write to
@@ -141,18 +139,9 @@ func TestReliabilityNeverReadingClient(t *testing.T) {
 // deadline, having written only part of the data, and the Conn stays usable.
 func TestReliabilityWriteDeadlineNonReader(t *testing.T) {
 	checkLeaks(t)
-	ln := listenTest(t, ListenConfig{})
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, client := acceptPair(t, listenTest(t, ListenConfig{}))
 	defer client.Close()
-	nc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := nc.(*Conn)
+	defer c.Close()
 	c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
 	big := make([]byte, 256<<20)
 	n, err := c.Write(big)
@@ -203,8 +192,7 @@ func TestReliabilityConnectFlood(t *testing.T) {
 	waitStats(t, ln, "flood released", func(s Stats) bool { return s.Open == 4 })
 	by.round("after")
 	by.check(t)
-	by.close()
-	waitStats(t, ln, "all closed", func(s Stats) bool { return s.Open == 0 })
+	by.leave(t, ln)
 }
 
 // TestReliabilityOpenCloseCycles: 100,000 connections opened and closed

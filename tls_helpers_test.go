@@ -12,9 +12,31 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pollnet/pollnet/internal/testcert"
 )
 
 // Shared pieces of the ServeServerTLS tests (tls_*_test.go).
+
+// selfSignedCert makes a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSignedCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	cert, pool, err := testcert.Loopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, pool
+}
+
+// issue is testcert.Issue that fails t on error.
+func issue(t *testing.T, cn string, names []string, ca *tls.Certificate, client bool) tls.Certificate {
+	t.Helper()
+	cert, err := testcert.Issue(cn, names, ca, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
 
 // tlsServer is a server under test: a pollnet listener served by
 // ServeServerTLS (pollnet), or a std listener served by srv.ServeTLS (std).
@@ -115,6 +137,18 @@ func (ts *tlsServer) dialTLS(t *testing.T, adjust func(*tls.Config)) *tls.Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// startTLSUpgrade starts a pollnet TLS server whose /upgrade is
+// upgradeHandler, and opens a raw TLS client to it; the handler sends each
+// hijacked connection on the channel.
+func startTLSUpgrade(t *testing.T) (*tlsServer, *rawClient, <-chan net.Conn) {
+	t.Helper()
+	hijacked := make(chan net.Conn, 1)
+	mux := tlsMux()
+	mux.HandleFunc("/upgrade", upgradeHandler(t, hijacked))
+	ts := startTLS(t, false, mux, nil)
+	return ts, tlsRaw(t, ts), hijacked
 }
 
 // upgradeHandler hijacks the connection, answers 101 Switching Protocols and

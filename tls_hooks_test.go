@@ -4,13 +4,11 @@ package pollnet
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -24,31 +22,16 @@ import (
 
 // tlsHookRecorder records what a TLS server's hooks and handler see.
 type tlsHookRecorder struct {
-	mu       sync.Mutex
-	ids      map[net.Conn]int
-	trace    []string
-	contexts int
-	requests []string
+	hookRecorder
+	requests []string // guarded by mu
+}
+
+func newTLSHookRecorder() *tlsHookRecorder {
+	return &tlsHookRecorder{hookRecorder: hookRecorder{ids: map[net.Conn]int{}, typed: true}}
 }
 
 func (r *tlsHookRecorder) install(srv *http.Server) {
-	r.ids = map[net.Conn]int{}
-	srv.ConnState = func(c net.Conn, s http.ConnState) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		id, ok := r.ids[c]
-		if !ok {
-			id = len(r.ids)
-			r.ids[c] = id
-		}
-		r.trace = append(r.trace, fmt.Sprintf("conn%d %T %v", id, c, s))
-	}
-	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.contexts++
-		return context.WithValue(ctx, ctxKey{}, fmt.Sprintf("ctx%d %T", r.contexts, c))
-	}
+	r.installHooks(srv)
 	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
 		_, isServer := ctx.Value(http.ServerContextKey).(*http.Server)
@@ -64,10 +47,10 @@ func (r *tlsHookRecorder) install(srv *http.Server) {
 	})
 }
 
-func (r *tlsHookRecorder) snapshot() ([]string, int, []string) {
+func (r *tlsHookRecorder) seenRequests() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.trace), r.contexts, slices.Clone(r.requests)
+	return slices.Clone(r.requests)
 }
 
 // compareTLSHooks runs script against std and pollnet and compares what
@@ -78,7 +61,7 @@ func compareTLSHooks(t *testing.T, configure func(*http.Server), wantStates int,
 	var traces, requests [][]string
 	var contexts []int
 	for _, std := range []bool{true, false} {
-		rec := &tlsHookRecorder{}
+		rec := newTLSHookRecorder()
 		ts := startTLS(t, std, nil, func(srv *http.Server) {
 			if configure != nil {
 				configure(srv)
@@ -93,15 +76,12 @@ func compareTLSHooks(t *testing.T, configure func(*http.Server), wantStates int,
 			}
 		}
 		script(t, ts, idle)
-		waitFor(t, fmt.Sprintf("%d hook calls", wantStates), func() bool {
-			tr, _, _ := rec.snapshot()
-			return len(tr) >= wantStates
-		})
+		rec.waitStates(t, wantStates)
 		time.Sleep(hibPause) // any extra hook call would show up meanwhile
-		tr, n, reqs := rec.snapshot()
+		tr, n := rec.snapshot()
 		traces = append(traces, sortClosings(tr))
 		contexts = append(contexts, n)
-		requests = append(requests, reqs)
+		requests = append(requests, rec.seenRequests())
 	}
 	sameHooks(t, traces, contexts, wantStates)
 	if !slices.Equal(requests[0], requests[1]) {
@@ -157,11 +137,7 @@ func TestServeTLSHooksSeeStdAtShutdown(t *testing.T) {
 		b.write(getRequest("/"))
 		expectPrefix(t, b, "ctx2")
 		idle(2)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := ts.srv.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
+		shutdownTest(t, ts.srv)
 		a.expectClosed()
 		b.expectClosed()
 	})

@@ -223,11 +223,7 @@ func TestServeTLS12Hibernates(t *testing.T) {
 // that reads and writes plaintext, whose NetConn is the *tls.Conn, and on
 // which OnReadable waits without a goroutine.
 func TestServeTLSHijackOnReadable(t *testing.T) {
-	hijacked := make(chan net.Conn, 1)
-	mux := tlsMux()
-	mux.HandleFunc("/upgrade", upgradeHandler(t, hijacked))
-	ts := startTLS(t, false, mux, nil)
-	c := tlsRaw(t, ts)
+	ts, c, hijacked := startTLSUpgrade(t)
 	c.get("/")
 	waitParked(t, ts.pl, 1) // a park and a wake before the upgrade
 	c.write(getRequest("/upgrade"))
@@ -264,11 +260,7 @@ func TestServeTLSHijackOnReadable(t *testing.T) {
 // holds data the socket no longer shows: decrypted bytes a short Read left,
 // or whole records it read ahead.
 func TestServeTLSOnReadableHeldData(t *testing.T) {
-	hijacked := make(chan net.Conn, 1)
-	mux := tlsMux()
-	mux.HandleFunc("/upgrade", upgradeHandler(t, hijacked))
-	ts := startTLS(t, false, mux, nil)
-	c := tlsRaw(t, ts)
+	_, c, hijacked := startTLSUpgrade(t)
 	c.write(getRequest("/upgrade"))
 	c.response("GET")
 	s := <-hijacked

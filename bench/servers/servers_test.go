@@ -4,24 +4,18 @@ package main
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/pollnet/pollnet/internal/testcert"
 )
 
 // start starts a registered server on a loopback port; it serves until the
@@ -126,15 +120,14 @@ func TestSSEServers(t *testing.T) {
 }
 
 func TestTLSServer(t *testing.T) {
-	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	cert, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	_ = os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600)
+	pair, _, err := testcert.Loopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, keyFile, err := testcert.WritePEM(t.TempDir(), pair)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := registry["tls-std"](options{addr: "127.0.0.1:0"}); err == nil {
 		t.Error("tls-std without a certificate: no error")
 	}

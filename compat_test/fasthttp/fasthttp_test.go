@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -183,24 +182,7 @@ func pipelined(t *testing.T, addr string) {
 // concurrently runs f(0..n-1) at once and fails the test with every error.
 func concurrently(t *testing.T, n int, f func(i int) error) {
 	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(i); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	if len(all) > 0 {
-		t.Fatal(errors.Join(all...))
+	if errs := compat.Concurrently(n, f); len(errs) > 0 {
+		t.Fatal(errors.Join(errs...))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -215,20 +214,13 @@ func concurrent(t *testing.T, addr string) {
 		defer cc.Close()
 		clients = append(clients, testpb.NewTestServiceClient(cc))
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, concurrentRPCs)
-	for i := range concurrentRPCs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := oneRPC(t.Context(), clients[i%len(clients)], i); err != nil {
-				errs <- fmt.Errorf("rpc %d: %w", i, err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := compat.Concurrently(concurrentRPCs, func(i int) error {
+		if err := oneRPC(t.Context(), clients[i%len(clients)], i); err != nil {
+			return fmt.Errorf("rpc %d: %w", i, err)
+		}
+		return nil
+	})
+	for _, err := range errs {
 		t.Error(err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pollnet/pollnet/compat_test/internal/compat"
@@ -52,30 +51,18 @@ func echo(c *http.Client, base string, body []byte, wantProto string) error {
 func exercise(t *testing.T, c *http.Client, base, wantProto string, n int) {
 	t.Helper()
 	big := string(compat.BigBody)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var err error
-			switch i % 3 {
-			case 0:
-				err = get(c, base+"/big", big, wantProto)
-			case 1:
-				err = echo(c, base, bytes.Repeat([]byte{byte(i)}, (i*4099)%(256<<10)), wantProto)
-			default:
-				err = get(c, base+"/hello", "hello", wantProto)
-			}
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
+	errs := compat.Concurrently(n, func(i int) error {
+		switch i % 3 {
+		case 0:
+			return get(c, base+"/big", big, wantProto)
+		case 1:
+			return echo(c, base, bytes.Repeat([]byte{byte(i)}, (i*4099)%(256<<10)), wantProto)
+		default:
+			return get(c, base+"/hello", "hello", wantProto)
+		}
+	})
 	var msgs []string
-	for err := range errs {
+	for _, err := range errs {
 		msgs = append(msgs, err.Error())
 	}
 	if len(msgs) > 0 {

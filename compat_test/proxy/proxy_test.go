@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,30 +118,18 @@ func check(c *http.Client, method, url string, body, want []byte) error {
 // concurrent: 30 requests at once, downloads and uploads of up to 1 MiB.
 func concurrent(t *testing.T, c *http.Client, base string) {
 	big := compat.BigBody
-	var wg sync.WaitGroup
-	errs := make(chan error, 30)
-	for i := range 30 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var err error
-			switch i % 3 {
-			case 0:
-				err = check(c, "GET", base+"/big", nil, big)
-			case 1:
-				body := big[:(i*50021)%compat.BigSize]
-				err = check(c, "POST", base+"/echo", body, body)
-			default:
-				err = check(c, "GET", base+"/hello", nil, []byte("hello"))
-			}
-			if err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := compat.Concurrently(30, func(i int) error {
+		switch i % 3 {
+		case 0:
+			return check(c, "GET", base+"/big", nil, big)
+		case 1:
+			body := big[:(i*50021)%compat.BigSize]
+			return check(c, "POST", base+"/echo", body, body)
+		default:
+			return check(c, "GET", base+"/hello", nil, []byte("hello"))
+		}
+	})
+	for _, err := range errs {
 		t.Error(err)
 	}
 }

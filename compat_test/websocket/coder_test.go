@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -194,42 +193,21 @@ func coderServerClose(t *testing.T, es *echoServer, wsURL string) {
 
 // coderConcurrent: 20 sessions at once, each with an idle pause.
 func coderConcurrent(t *testing.T, es *echoServer, wsURL string) {
-	const sessions = 20
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
-	var wg sync.WaitGroup
-	errs := make(chan error, sessions)
-	for i := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := testCtx(t)
-			c, _, err := coder.Dial(ctx, wsURL, &coder.DialOptions{HTTPClient: hc})
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.CloseNow()
-			for j := range 6 {
-				if err := coderEcho(ctx, c, coder.MessageBinary, message(100*j+i, byte(i))); err != nil {
-					errs <- err
-					return
-				}
-				if j == 3 {
-					time.Sleep(compat.IdlePause)
-				}
-			}
-			if err := c.Close(coder.StatusNormalClosure, ""); err != nil {
-				errs <- fmt.Errorf("close: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	for range sessions {
-		es.wantClose(t, int(coder.StatusNormalClosure))
-	}
+	runConcurrently(t, es, 20, int(coder.StatusNormalClosure), func(i int) error {
+		ctx := testCtx(t)
+		c, _, err := coder.Dial(ctx, wsURL, &coder.DialOptions{HTTPClient: hc})
+		if err != nil {
+			return err
+		}
+		defer c.CloseNow()
+		if err := pausedEchoes(i, func(msg []byte) error { return coderEcho(ctx, c, coder.MessageBinary, msg) }); err != nil {
+			return err
+		}
+		if err := c.Close(coder.StatusNormalClosure, ""); err != nil {
+			return fmt.Errorf("close: %v", err)
+		}
+		return nil
+	})
 }

@@ -9,11 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	gorilla "github.com/gorilla/websocket"
+
 	"github.com/pollnet/pollnet"
 	"github.com/pollnet/pollnet/compat_test/internal/compat"
 )
@@ -73,6 +73,31 @@ func checkParks(t *testing.T, es *echoServer) {
 	if s.Parks != want || s.Wakes != want {
 		t.Errorf("parks %d, wakes %d, want %d each (stats %+v)", s.Parks, s.Wakes, want, s)
 	}
+}
+
+// runConcurrently runs session(i) for sessions i at once and reports each
+// error, then checks that the server saw every session close with code.
+func runConcurrently(t *testing.T, es *echoServer, sessions, code int, session func(i int) error) {
+	for _, err := range compat.Concurrently(sessions, session) {
+		t.Error(err)
+	}
+	for range sessions {
+		es.wantClose(t, code)
+	}
+}
+
+// pausedEchoes sends session i's six binary messages through echo, with an
+// idle pause after the fourth.
+func pausedEchoes(i int, echo func(msg []byte) error) error {
+	for j := range 6 {
+		if err := echo(message(100*j+i, byte(i))); err != nil {
+			return err
+		}
+		if j == 3 {
+			time.Sleep(compat.IdlePause)
+		}
+	}
+	return nil
 }
 
 func gorillaDial(t *testing.T, wsURL string) *gorilla.Conn {
@@ -263,41 +288,20 @@ func gorillaServerClose(t *testing.T, es *echoServer, wsURL string) {
 
 // gorillaConcurrent: 20 sessions at once, each with an idle pause.
 func gorillaConcurrent(t *testing.T, es *echoServer, wsURL string) {
-	const sessions = 20
-	var wg sync.WaitGroup
-	errs := make(chan error, sessions)
-	for i := range sessions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, _, err := gorilla.DefaultDialer.Dial(wsURL, nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			for j := range 6 {
-				if err := gorillaEcho(c, gorilla.BinaryMessage, message(100*j+i, byte(i))); err != nil {
-					errs <- err
-					return
-				}
-				if j == 3 {
-					time.Sleep(compat.IdlePause)
-				}
-			}
-			msg := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "")
-			c.WriteControl(gorilla.CloseMessage, msg, time.Now().Add(10*time.Second))
-			if _, _, err := c.ReadMessage(); !gorilla.IsCloseError(err, gorilla.CloseNormalClosure) {
-				errs <- fmt.Errorf("close: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	for range sessions {
-		es.wantClose(t, gorilla.CloseNormalClosure)
-	}
+	runConcurrently(t, es, 20, gorilla.CloseNormalClosure, func(i int) error {
+		c, _, err := gorilla.DefaultDialer.Dial(wsURL, nil)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := pausedEchoes(i, func(msg []byte) error { return gorillaEcho(c, gorilla.BinaryMessage, msg) }); err != nil {
+			return err
+		}
+		msg := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "")
+		c.WriteControl(gorilla.CloseMessage, msg, time.Now().Add(10*time.Second))
+		if _, _, err := c.ReadMessage(); !gorilla.IsCloseError(err, gorilla.CloseNormalClosure) {
+			return fmt.Errorf("close: %v", err)
+		}
+		return nil
+	})
 }

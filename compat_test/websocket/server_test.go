@@ -76,19 +76,23 @@ func (es *echoServer) gorillaEcho(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		wr, err := c.NextWriter(typ)
+		if err == nil {
+			err = copyMessage(wr, rd)
+		}
 		if err != nil {
 			es.closes <- -1
 			return
 		}
-		if _, err := io.Copy(wr, rd); err != nil {
-			es.closes <- -1
-			return
-		}
-		if err := wr.Close(); err != nil {
-			es.closes <- -1
-			return
-		}
 	}
+}
+
+// copyMessage writes the message rd reads into wr, the writer of the echo,
+// and closes wr to end the message.
+func copyMessage(wr io.WriteCloser, rd io.Reader) error {
+	if _, err := io.Copy(wr, rd); err != nil {
+		return err
+	}
+	return wr.Close()
 }
 
 func closeCode(err error) int {
@@ -127,15 +131,10 @@ func (es *echoServer) coderEcho(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		wr, err := c.Writer(ctx, typ)
+		if err == nil {
+			err = copyMessage(wr, rd)
+		}
 		if err != nil {
-			es.closes <- -1
-			return
-		}
-		if _, err := io.Copy(wr, rd); err != nil {
-			es.closes <- -1
-			return
-		}
-		if err := wr.Close(); err != nil {
 			es.closes <- -1
 			return
 		}

@@ -3,14 +3,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/pollnet/pollnet/internal/gomod"
 )
 
 // serverInfo describes one server connbench can measure.
@@ -104,24 +104,13 @@ type serverSpec struct {
 // module github.com/pollnet/pollnet.
 func findRepo(dir string) (string, error) {
 	for d := dir; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && modulePath(b) == "github.com/pollnet/pollnet" {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && gomod.ModulePath(b) == "github.com/pollnet/pollnet" {
 			return d, nil
 		}
 		if filepath.Dir(d) == d {
 			return "", fmt.Errorf("no pollnet repository (go.mod of github.com/pollnet/pollnet) at or above %s: use -repo", dir)
 		}
 	}
-}
-
-// modulePath returns the module path declared in a go.mod text.
-func modulePath(gomod []byte) string {
-	sc := bufio.NewScanner(bytes.NewReader(gomod))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
-		}
-	}
-	return ""
 }
 
 // buildPrograms builds the programs the requested servers need into binDir

@@ -286,25 +286,33 @@ func (c *client) forEach(from, to int, f func(i int, buf []byte)) {
 			}
 		}
 	}()
+	workersDone := c.startWorkers(func(buf []byte) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= to {
+				return
+			}
+			f(i, buf)
+			done.Add(1)
+		}
+	})
+	workersDone()
+	close(stop)
+	c.out.printf("PROGRESS %d %d", to, to)
+}
+
+// startWorkers runs work on c.workers goroutines, each with its own 4 KiB
+// buffer, and returns a function that waits until every one has returned.
+func (c *client) startWorkers(work func(buf []byte)) (waitAll func()) {
 	var wg sync.WaitGroup
-	for w := 0; w < c.workers; w++ {
+	for range c.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 4096)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= to {
-					return
-				}
-				f(i, buf)
-				done.Add(1)
-			}
+			work(make([]byte, 4096))
 		}()
 	}
-	wg.Wait()
-	close(stop)
-	c.out.printf("PROGRESS %d %d", to, to)
+	return wg.Wait
 }
 
 // open grows the held set to n connections of protocol p to addr (a new
@@ -401,26 +409,20 @@ func (c *client) trickle(interval, dur time.Duration) loadResult {
 	busy := make([]atomic.Bool, len(c.held))
 	var errs, skipped atomic.Int64
 	var first firstError
-	var wg sync.WaitGroup
-	for w := 0; w < c.workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 4096)
-			for i := range jobs {
-				t0 := time.Now()
-				err := c.proto.exchange(c.held[i], c.timeout, buf)
-				d := time.Since(t0)
-				if err != nil {
-					errs.Add(1)
-					first.set(err)
-				} else {
-					rec.Record(d)
-				}
-				busy[i].Store(false)
+	workersDone := c.startWorkers(func(buf []byte) {
+		for i := range jobs {
+			t0 := time.Now()
+			err := c.proto.exchange(c.held[i], c.timeout, buf)
+			d := time.Since(t0)
+			if err != nil {
+				errs.Add(1)
+				first.set(err)
+			} else {
+				rec.Record(d)
 			}
-		}()
-	}
+			busy[i].Store(false)
+		}
+	})
 	start := time.Now()
 	cpu0 := selfCPU()
 	for r := 0; r < rounds; r++ {
@@ -438,7 +440,7 @@ func (c *client) trickle(interval, dur time.Duration) loadResult {
 		c.out.printf("PROGRESS %d %d", r+1, rounds)
 	}
 	close(jobs)
-	wg.Wait()
+	workersDone()
 	res.ClientCPU = (selfCPU() - cpu0).Seconds()
 	res.Seconds = time.Since(start).Seconds()
 	res.Requests = int(rec.Count())

@@ -166,12 +166,3 @@ func TestRoleOf(t *testing.T) {
 		}
 	}
 }
-
-func TestModulePath(t *testing.T) {
-	if got := modulePath([]byte("// x\nmodule github.com/pollnet/pollnet\n\ngo 1.26\n")); got != "github.com/pollnet/pollnet" {
-		t.Errorf("got %q", got)
-	}
-	if got := modulePath([]byte("go 1.26\n")); got != "" {
-		t.Errorf("got %q", got)
-	}
-}

@@ -11,16 +11,15 @@
 package benchlaunch
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
+
+	"github.com/pollnet/pollnet/internal/gomod"
 )
 
 // benchModule is the module path of the bench module, declared in bench/go.mod.
@@ -102,7 +101,7 @@ func runForwarding(cmd *exec.Cmd) (int, error) {
 func FindBench(dir string) (string, error) {
 	for d := dir; ; d = filepath.Dir(d) {
 		for _, cand := range []string{filepath.Join(d, "bench"), d} {
-			if b, err := os.ReadFile(filepath.Join(cand, "go.mod")); err == nil && modulePath(b) == benchModule {
+			if b, err := os.ReadFile(filepath.Join(cand, "go.mod")); err == nil && gomod.ModulePath(b) == benchModule {
 				return cand, nil
 			}
 		}
@@ -110,15 +109,4 @@ func FindBench(dir string) (string, error) {
 			return "", fmt.Errorf("no bench module (bench/go.mod of %s) at or above %s: run from the pollnet repository", benchModule, dir)
 		}
 	}
-}
-
-// modulePath returns the module path declared in a go.mod text.
-func modulePath(gomod []byte) string {
-	sc := bufio.NewScanner(bytes.NewReader(gomod))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
-		}
-	}
-	return ""
 }

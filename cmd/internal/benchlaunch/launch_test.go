@@ -31,15 +31,6 @@ func TestFindBench(t *testing.T) {
 	}
 }
 
-func TestModulePath(t *testing.T) {
-	if got := modulePath([]byte("// c\nmodule \"example.com/x\"\n")); got != "example.com/x" {
-		t.Errorf("got %q", got)
-	}
-	if got := modulePath([]byte("go 1.26\n")); got != "" {
-		t.Errorf("got %q", got)
-	}
-}
-
 // TestRunForwardingExitCode runs this test binary as a child that exits
 // with a chosen code.
 func TestRunForwardingExitCode(t *testing.T) {
