@@ -71,7 +71,10 @@ func newDetachedConn(fd int, network string, laddr, raddr net.Addr, h *hub) *Con
 }
 
 func (c *Conn) opError(op string, err error) error {
-	if err != nil && err != io.EOF && c.sock.closed() && !isTimeout(err) {
+	if err == nil || err == io.EOF {
+		return err // the hot path: no addresses built (they allocate)
+	}
+	if c.sock.closed() && !isTimeout(err) {
 		// os.File reports use after Close in several ways ("file already
 		// closed", "use of closed file"); std net reports net.ErrClosed.
 		err = net.ErrClosed
