@@ -6,7 +6,7 @@
 //	go run ./gnetio -only syscalls       (strace must be installed)
 //
 // Servers: for HTTP, the same responder (examples/gnethttp, with -iouring
-// for io_uring, and bench/gnetv2http), built by this program; for echo, the
+// for io_uring, and bench/peers/gnetv2http), built by this program; for echo, the
 // same handler (Next(-1), Write) on each engine in a child process of this
 // program (`gnetio serve`). Every server has two event loops (this machine
 // has two cores).

@@ -22,7 +22,7 @@ func build(repo, dir string) (binaries, error) {
 	b := binaries{gnethttp: filepath.Join(dir, "gnethttp"), gnetv2http: filepath.Join(dir, "gnetv2http")}
 	for _, s := range []struct{ dir, pkg, out string }{
 		{repo, "./examples/gnethttp", b.gnethttp},
-		{filepath.Join(repo, "bench"), "./gnetv2http", b.gnetv2http},
+		{filepath.Join(repo, "bench"), "./peers/gnetv2http", b.gnetv2http},
 	} {
 		cmd := exec.Command("go", "build", "-o", s.out, s.pkg)
 		cmd.Dir, cmd.Stderr = s.dir, os.Stderr

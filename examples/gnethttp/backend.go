@@ -12,7 +12,7 @@ import (
 
 // -iouring runs the responder's loops on io_uring: the benchmarks compare
 // both backends of pollnet's gnet/ with gnet v2 on the same program. This
-// file is the only difference from bench/gnetv2http besides the imports.
+// file is the only difference from bench/peers/gnetv2http besides the imports.
 var iouring = flag.Bool("iouring", false, "run the event loops on io_uring (Linux 6.1+)")
 
 // backendOption is the Run option -iouring selects.
