@@ -18,17 +18,22 @@ func opError(op, network string, src, dst net.Addr, err error) error {
 	if err == nil || err == io.EOF {
 		return err
 	}
-	var pe *os.PathError
-	if errors.As(err, &pe) {
+	if pe, ok := err.(*os.PathError); ok { // what os.File returns: no errors.As walk
+		err = pe.Err
+	} else if errors.As(err, &pe) {
 		err = pe.Err
 	}
 	switch e := err.(type) {
 	case syscall.Errno:
 		err = os.NewSyscallError(op, e)
 	default:
-		if errors.Is(err, os.ErrClosed) {
+		// The common cases by identity first: net/http aborts its
+		// background read with a past deadline after every request.
+		switch {
+		case err == os.ErrDeadlineExceeded || err == net.ErrClosed:
+		case err == os.ErrClosed || errors.Is(err, os.ErrClosed):
 			err = net.ErrClosed
-		} else if errors.Is(err, os.ErrDeadlineExceeded) {
+		case errors.Is(err, os.ErrDeadlineExceeded):
 			err = os.ErrDeadlineExceeded
 		}
 	}
