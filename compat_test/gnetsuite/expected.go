@@ -36,6 +36,20 @@ var DeadlineSubtests = []string{
 	"TestServer/poll-reuseport-LT/unix/1-loop",
 }
 
+// RacyInGnetV2 are leaf subtests whose assertions race with gnet v2 itself,
+// so the control (gnet v2) fails them now and then; pollnet's gnet/ must pass
+// them every time. TestBindToDevice's OnTraffic writes the echo and only then
+// counts the packet, while the ticker goroutine reads that echo and returns
+// Shutdown: gnet v2 may run OnShutdown, which asserts the count, before the
+// count is taken (seen in CI: "expected: 1, actual: 0"). gnet/ runs
+// OnShutdown only after the callbacks in progress return.
+var RacyInGnetV2 = []string{
+	"TestBindToDevice/IPv4/TCP",
+	"TestBindToDevice/IPv4/UDP",
+	"TestBindToDevice/IPv6/TCP",
+	"TestBindToDevice/IPv6/UDP",
+}
+
 // DeadlineAssertions returns the places ("gnet_test.go:N") of the suite's
 // assertions that deadline setters return ErrUnsupportedOp.
 func DeadlineAssertions(gnetTest []byte) []string {

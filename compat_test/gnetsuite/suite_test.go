@@ -123,7 +123,12 @@ func TestGnetV2Suite(t *testing.T) {
 
 	ctl := results["control"]
 	for _, name := range ctl.Leaves() {
-		if r := ctl[name]; r.Action == "fail" {
+		r := ctl[name]
+		switch {
+		case r.Action != "fail":
+		case slices.Contains(RacyInGnetV2, name):
+			t.Logf("control: %s failed, a race in gnet v2 itself (RacyInGnetV2); pollnet's run must pass it", name)
+		default:
 			t.Errorf("control: %s failed:\n%s", name, tail(r.Output, 30))
 		}
 	}
