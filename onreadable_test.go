@@ -197,7 +197,12 @@ func TestOnReadableWhileWriteInFlight(t *testing.T) {
 	big := make([]byte, 8<<20)
 	wrote := make(chan error, 1)
 	go func() { _, err := c.Write(big); wrote <- err }()
-	time.Sleep(50 * time.Millisecond) // let the write block
+	// The write is in flight once it holds a call on an attached socket
+	// (it had to wait: the peer does not read); on a slow machine that may
+	// take a while.
+	waitFor(t, "the write to block", func() bool {
+		return c.sock.state.Load()&sockRefs > 0 && !detached(c)
+	})
 	ran := onReadableChan(t, c)
 	if detached(c) {
 		t.Fatal("detached under a Write in flight")
