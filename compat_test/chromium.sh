@@ -13,8 +13,15 @@ fi
 tmp=$(mktemp -d)
 browser=""
 cleanup() {
-	[ -n "$browser" ] && kill "$browser" 2>/dev/null || true
-	rm -rf "$tmp"
+	if [ -n "$browser" ]; then
+		# Chromium runs in its own process group (setsid): end all of its
+		# processes, which write to the profile directory until they exit.
+		kill -- -"$browser" 2>/dev/null || true
+		wait "$browser" 2>/dev/null || true
+	fi
+	# A straggler may still write there for a moment: retry, and never let
+	# the cleanup decide the script's exit status.
+	rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp" 2>/dev/null; } || true
 }
 trap cleanup EXIT
 
@@ -26,7 +33,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
-timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+setsid timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	--disable-background-networking --disable-component-update --disable-sync \
 	--user-data-dir="$tmp/profile" "http://$(cat "$tmp/addr")/" >"$tmp/chromium.log" 2>&1 &
 browser=$!

@@ -19,7 +19,10 @@ pids=()
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$work"
+	# Chromium's helper processes may still write to its profile in $work
+	# for a moment after it exits: retry, and never let the cleanup decide
+	# the script's exit status.
+	rm -rf "$work" 2>/dev/null || { sleep 1; rm -rf "$work" 2>/dev/null; } || true
 }
 trap cleanup EXIT
 
