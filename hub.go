@@ -124,11 +124,17 @@ func (h *hub) park(c *Conn, deadline int64) error {
 	h.stats.parks.Add(1)
 	switch {
 	case armed && w.lot == l && l.retarget(fd, w.gen, h, info.pack(), deadline):
-	case armed: // the registration reported meanwhile: the request is here
-		h.stats.parked.Add(-1)
-		h.stats.parks.Add(^uint64(0))
+	case armed: // the registration reported meanwhile (its report waits for mu)
 		w.gen = 0
 		w.mu.Unlock()
+		if !hasData(fd) {
+			// The peer left (FIN or reset), as ready would find it had the
+			// report come a moment later: the park stands, counted PeerGone.
+			h.release(fd, &h.stats.peerGone)
+			return nil
+		}
+		h.stats.parked.Add(-1) // the request is here: served, not parked
+		h.stats.parks.Add(^uint64(0))
 		h.wakePlain(fd, info, l, false)
 		return nil
 	default:
