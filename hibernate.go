@@ -244,15 +244,11 @@ func (c *Conn) idleRead(p []byte) (n int, done bool, err error) {
 		grace = 0
 	}
 	s.fresh = false
-	graceEnd := time.Now().Add(grace)
-	if rd := c.sock.rdl.Load(); s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
-		rd != 0 && rd <= graceEnd.UnixNano() {
-		s.setPhase(phaseOff)
-		s.mu.Unlock()
+	graceEnd, ok := s.beginGrace(h, p, grace, c.sock.rdl.Load())
+	s.mu.Unlock()
+	if !ok {
 		return 0, false, nil
 	}
-	s.setPhase(phaseGrace)
-	s.mu.Unlock()
 	if w := c.wait.Load(); w != nil {
 		w.clearParkPending() // from an earlier parking EOF that no Close followed
 	}
@@ -287,18 +283,45 @@ func (c *Conn) graceAttached(f *os.File, p []byte, graceEnd time.Time) (int, boo
 	// call that interrupted the grace period recorded its own in the socket.
 	rd := c.sock.rdl.Load()
 	f.SetReadDeadline(unixTime(rd))
-	if s.phase.Load() == phaseGrace {
-		if n == 0 && isTimeout(err) && !c.hub.closed.Load() {
-			s.setPhase(phaseParkPending)
-			return 0, true, io.EOF
-		}
-		s.setPhase(phaseOff)
-	}
-	if n == 0 && isTimeout(err) && !passed(rd) {
-		// Our grace timer fired, not the caller's deadline: read again.
+	switch park, again := s.endGrace(c.hub, n, err, rd); {
+	case park:
+		return 0, true, io.EOF
+	case again:
 		return 0, false, nil
 	}
 	return n, true, c.opError("read", err)
+}
+
+// beginGrace applies guards 2, 3 and 5 of the rule (DESIGN.md section 2) to
+// an idle Read of p, the caller's read deadline being rd (unix ns; 0: none):
+// it starts the grace period and returns its end, or turns the rule off.
+// Called with mu held.
+func (s *idleState) beginGrace(h *hub, p []byte, grace time.Duration, rd int64) (graceEnd time.Time, ok bool) {
+	graceEnd = time.Now().Add(grace)
+	if s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
+		rd != 0 && rd <= graceEnd.UnixNano() {
+		s.setPhase(phaseOff)
+		return graceEnd, false
+	}
+	s.setPhase(phaseGrace)
+	return graceEnd, true
+}
+
+// endGrace judges a read that the grace period's deadline bounded and that
+// returned n, err, the caller's own read deadline being rd: park (the Read
+// returns the parking io.EOF), again (the grace's deadline passed, not the
+// caller's: the Read goes on as a plain read), or neither (the read's own
+// result stands). Called with mu held.
+func (s *idleState) endGrace(h *hub, n int, err error, rd int64) (park, again bool) {
+	timedOut := n == 0 && isTimeout(err)
+	if s.phase.Load() == phaseGrace {
+		if timedOut && !h.closed.Load() {
+			s.setPhase(phaseParkPending)
+			return true, false
+		}
+		s.setPhase(phaseOff)
+	}
+	return false, timedOut && !passed(rd)
 }
 
 // graceDetached waits out the grace of a detached Conn (new, or woken from a

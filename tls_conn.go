@@ -175,14 +175,11 @@ func (v *tlsView) idleRead(p []byte) (n int, done bool, err error) {
 		grace = 0
 	}
 	s.fresh = false
-	graceEnd := time.Now().Add(grace)
-	if rd := v.rdl.Load(); s.phase.Load() != phaseWaitRead || !isIdleRead(p) || h.closed.Load() || h.overloaded() ||
-		rd != 0 && rd <= graceEnd.UnixNano() {
-		s.setPhase(phaseOff)
+	graceEnd, ok := s.beginGrace(h, p, grace, v.rdl.Load())
+	if !ok {
 		s.mu.Unlock()
 		return 0, false, nil
 	}
-	s.setPhase(phaseGrace)
 	v.tc.SetReadDeadline(graceEnd)
 	s.mu.Unlock()
 
@@ -194,15 +191,11 @@ func (v *tlsView) idleRead(p []byte) (n int, done bool, err error) {
 	// grace recorded its own.
 	rd := v.rdl.Load()
 	v.tc.SetReadDeadline(unixTime(rd))
-	if s.phase.Load() == phaseGrace {
-		if n == 0 && isTimeout(err) && !h.closed.Load() {
-			s.setPhase(phaseParkPending)
-			return 0, true, io.EOF
-		}
-		s.setPhase(phaseOff)
-	}
-	if n == 0 && isTimeout(err) && !passed(rd) {
-		return 0, false, nil // the grace's deadline, not the caller's: read again
+	switch park, again := s.endGrace(h, n, err, rd); {
+	case park:
+		return 0, true, io.EOF
+	case again:
+		return 0, false, nil
 	}
 	return n, true, err
 }
