@@ -31,7 +31,7 @@ func opError(op, network string, src, dst net.Addr, err error) error {
 		// background read with a past deadline after every request.
 		switch {
 		case err == os.ErrDeadlineExceeded || err == net.ErrClosed:
-		case err == os.ErrClosed || errors.Is(err, os.ErrClosed):
+		case errors.Is(err, os.ErrClosed): // identity is its first test
 			err = net.ErrClosed
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			err = os.ErrDeadlineExceeded
