@@ -15,7 +15,8 @@ import (
 // poller) while the peer streams and the readers keep resetting a short read
 // deadline, as nettest's RacyRead does. Every Read must return: data or a
 // timeout. A second Read used to take the wake channel of the one already
-// waiting there, which then never woke.
+// waiting there, which then never woke. Every wait gives its pooled channel
+// back.
 func TestConnConcurrentReadsWithDeadlines(t *testing.T) {
 	for round := range 20 {
 		sc, client := acceptedPair(t, "tcp")
@@ -62,5 +63,8 @@ func TestConnConcurrentReadsWithDeadlines(t *testing.T) {
 			t.Fatalf("round %d: a Read never returned", round)
 		}
 		close(stop)
+		if sc.idle.wake.Load() != nil {
+			t.Fatalf("round %d: a wake channel taken from the pool was not given back", round)
+		}
 	}
 }
