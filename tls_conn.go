@@ -132,10 +132,8 @@ func (v *tlsView) waitReadable(fn func()) error {
 func (v *tlsView) readHeld(p []byte) int {
 	v.readMu.Lock()
 	defer v.readMu.Unlock()
-	n := copy(p, v.pending)
-	v.pending = v.pending[n:]
-	if len(v.pending) == 0 {
-		v.pending = nil
+	n, empty := drain(p, &v.pending)
+	if empty {
 		v.held.Store(false)
 	}
 	return n

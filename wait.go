@@ -465,11 +465,23 @@ func (w *waitState) takePrefix(p []byte) int {
 	if x == nil || len(x.prefix) == 0 {
 		return 0
 	}
-	n := copy(p, x.prefix)
-	x.prefix = x.prefix[n:]
-	if len(x.prefix) == 0 {
-		x.prefix = nil
+	n, empty := drain(p, &x.prefix)
+	if empty {
 		w.prefixed.Store(false)
 	}
 	return n
+}
+
+// drain reads bytes held above the socket (Unhijack's prefix, what a TLS
+// view took from crypto/tls) into p, dropping what it copied; empty reports
+// that none are left, and the slice is then released. The holder's lock
+// guards *held.
+func drain(p []byte, held *[]byte) (n int, empty bool) {
+	n = copy(p, *held)
+	*held = (*held)[n:]
+	if len(*held) > 0 {
+		return n, false
+	}
+	*held = nil
+	return n, true
 }
