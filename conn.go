@@ -165,8 +165,8 @@ func (c *Conn) waitDetached() (waited bool, err error) {
 	// The wake channel is the Conn's one: take it only once this Read owns
 	// the wait (mode None under mu), or a concurrent Read would replace the
 	// channel of the Read already waiting, which then never wakes.
-	ch := c.idle.beginWait()
-	defer c.idle.endWait()
+	ws := c.idle.beginWait()
+	defer c.idle.endWait(ws)
 	w.set = c.hub.set
 	w.fired = false
 	w.setMode(modeReadWait)
@@ -178,7 +178,7 @@ func (c *Conn) waitDetached() (waited bool, err error) {
 	w.mu.Unlock()
 
 	c.sock.release()
-	<-ch
+	<-ws.c
 	if !c.sock.get() {
 		c.sock.state.Add(1) // the caller's put balances it
 		w.mu.Lock()

@@ -113,14 +113,18 @@ func (s *idleState) signal() {
 }
 
 // beginWait gives the Conn a wake channel for one wait; endWait returns it.
-func (s *idleState) beginWait() chan struct{} {
+func (s *idleState) beginWait() *wakeSignal {
 	w := wakeSignals.Get().(*wakeSignal)
 	s.wake.Store(w)
-	return w.c
+	return w
 }
 
-func (s *idleState) endWait() {
-	w := s.wake.Swap(nil)
+// endWait ends the wait that beginWait returned w for. It clears the Conn's
+// channel only if it is still w: by the time a finished wait's deferred
+// endWait runs, another Read may have begun a wait of its own, whose
+// channel must stay (or that Read would never wake).
+func (s *idleState) endWait(w *wakeSignal) {
+	s.wake.CompareAndSwap(w, nil)
 	select {
 	case <-w.c:
 	default:
@@ -354,8 +358,8 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 		s.off()
 		return 0, false, nil
 	}
-	ch := s.beginWait()
-	defer s.endWait()
+	ws := s.beginWait()
+	defer s.endWait(ws)
 	if w.set != c.hub.set { // a Conn that waited in OnReadable before (unhijacked)
 		w.leaveSet()
 		w.set = c.hub.set
@@ -378,7 +382,7 @@ func (c *Conn) graceDetached(p []byte, grace time.Duration, graceEnd time.Time) 
 	for {
 		timedOut := false
 		select {
-		case <-ch:
+		case <-ws.c:
 		case <-t.C:
 			timedOut = true
 		}
