@@ -64,6 +64,7 @@ type conn struct {
 	flags      uint16
 	rport      uint16
 	rip        [16]byte // remote IP of an accepted TCP conn (ad.raddr == nil)
+	hungryFrom uint32   // io_uring: the turn its receive first got nothing, 0 once fed (see starved)
 }
 
 // connAddrs is the immutable description of a connection's socket. An

@@ -3,8 +3,10 @@
 package gnet
 
 import (
+	"cmp"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -55,6 +57,7 @@ type uloop struct {
 	later   []*conn         // the same, synced last (see starved)
 	zombies map[int]*zombie // by fd
 	zdirty  []int           // zombies to sync at the next enter
+	turn    uint32          // counts enters; never 0 (conn.hungryFrom)
 	started bool            // the ring is enabled (start ran)
 	drained bool
 }
@@ -187,6 +190,12 @@ func (u *uloop) prepare() {
 	if !u.drained {
 		u.waker.arm(u.ring, ud(opWake, 0, 0))
 	}
+	if u.turn++; u.turn == 0 {
+		u.turn = 1
+	}
+	slices.SortStableFunc(u.hungry, func(a, b *conn) int { // longest waiting first
+		return cmp.Compare(int32(a.hungryFrom-u.turn), int32(b.hungryFrom-u.turn))
+	})
 	u.hungry = u.syncAll(u.hungry)
 	if len(u.hungry) == 0 {
 		u.dirty = u.syncAll(u.dirty)
@@ -403,7 +412,7 @@ func (u *uloop) streamIn(c *conn, data []byte) {
 		c.in.B = append(c.in.B, data...)
 		c.flags |= fStash
 	default:
-		c.flags |= fFed
+		fed(c)
 		u.l.deliver(c, data) // OnTraffic's leftovers are copied out of the buffer
 	}
 }
@@ -413,9 +422,13 @@ func (u *uloop) streamIn(c *conn, data []byte) {
 // buffers first, so those that got nothing since they were armed are
 // re-armed first (hungry), ahead of the connections listed for their output,
 // and those that got input (fFed) last: each turn serves first who waited,
-// in the order they waited, and no socket, flooding or busy writing, can
-// starve the others. (sync is idempotent: a connection on two lists is
-// synced by the first.)
+// in the order they began waiting (hungryFrom), and no socket, flooding or
+// busy writing, can starve the others. The order is by the turn a
+// connection first went without, not by its latest miss: a receive re-armed
+// first while its socket was empty arms a wait, and when its data comes the
+// kernel serves it after the turn's submissions, possibly from an empty
+// ring; it keeps its place in line. (sync is idempotent: a connection on
+// two lists is synced by the first.)
 func (u *uloop) starved(c *conn) {
 	if h := testHooks; h != nil {
 		h.backlogTurn(u.l)
@@ -423,12 +436,22 @@ func (u *uloop) starved(c *conn) {
 	}
 	switch {
 	case c.flags&fFed == 0:
+		if c.hungryFrom == 0 {
+			c.hungryFrom = u.turn
+		}
 		c.flags |= fDirty
 		u.hungry = append(u.hungry, c)
 	case c.flags&fDirty == 0:
 		c.flags |= fDirty
 		u.later = append(u.later, c)
 	}
+}
+
+// fed records that c's receive got input since it was armed: it is no
+// longer waiting in line (starved).
+func fed(c *conn) {
+	c.flags |= fFed
+	c.hungryFrom = 0
 }
 
 // sendDone handles the completion of an open connection's send.

@@ -55,7 +55,7 @@ func (u *uloop) datagramIn(c *conn, data []byte) {
 	case o.Flags&unix.MSG_TRUNC != 0:
 		u.l.dropOversized(c, int(o.Payloadlen))
 	default:
-		c.flags |= fFed
+		fed(c)
 		u.l.deliverDatagram(c, payload, rawSockaddr(name))
 	}
 }
