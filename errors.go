@@ -20,8 +20,11 @@ func opError(op, network string, src, dst net.Addr, err error) error {
 	}
 	if pe, ok := err.(*os.PathError); ok { // what os.File returns: no errors.As walk
 		err = pe.Err
-	} else if errors.As(err, &pe) {
-		err = pe.Err
+	} else {
+		var pe *os.PathError // escapes (errors.As): declared here, not allocated on the common path
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 	}
 	switch e := err.(type) {
 	case syscall.Errno:
