@@ -62,6 +62,7 @@ func (l *Listener) Stats() Stats {
 		Open:     int64(accepted - st.closed.Load()),
 		Parked:   st.parked.Load(),
 		Waiting:  st.waiting.Load(),
+		Queued:   int64(l.hub.queued.Load()),
 		Parks:    st.parks.Load(),
 		Wakes:    st.wakes.Load(),
 		Expired:  st.expired.Load(),

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -53,5 +54,56 @@ func TestNoParkingWhileAcceptLags(t *testing.T) {
 	get()
 	if st := ln.Stats(); st.Wakes != 1 || st.Accepted != 1 {
 		t.Fatalf("after drain: %+v", st)
+	}
+}
+
+// gatedListener lets a test stop net/http's accept loop: while held, each
+// Accept waits for a release.
+type gatedListener struct {
+	net.Listener
+	held    atomic.Bool
+	release chan struct{}
+}
+
+func (g *gatedListener) Accept() (net.Conn, error) {
+	if g.held.Load() {
+		<-g.release
+	}
+	return g.Listener.Accept()
+}
+
+// TestStatsQueued: woken connections that Accept has not taken yet are
+// counted in Stats.Queued, and leave it when Accept takes them.
+func TestStatsQueued(t *testing.T) {
+	ln := listenTest(t, hibConfig())
+	g := &gatedListener{Listener: ln, release: make(chan struct{})}
+	srv := &http.Server{Handler: hibMux()}
+	Hibernate(srv)
+	done := make(chan struct{})
+	go func() { srv.Serve(g); close(done) }()
+	t.Cleanup(func() { close(g.release); srv.Close(); <-done })
+
+	const n = 3
+	var clients []*rawClient
+	for range n {
+		c := dialRaw(t, ln.Addr())
+		c.write(getRequest("/"))
+		c.response("GET")
+		clients = append(clients, c)
+	}
+	waitParked(t, ln, n)
+	g.held.Store(true) // the Accept already waiting takes one more connection
+	for _, c := range clients {
+		c.write(getRequest("/"))
+	}
+	waitStats(t, ln, "the woken connections queued", func(s Stats) bool { return s.Queued == n-1 })
+	for range n - 1 {
+		g.release <- struct{}{}
+	}
+	for _, c := range clients {
+		c.response("GET")
+	}
+	if st := ln.Stats(); st.Queued != 0 {
+		t.Fatalf("served, but %d still counted as queued", st.Queued)
 	}
 }

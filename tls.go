@@ -32,8 +32,8 @@ func ListenAndServeTLS(addr, certFile, keyFile string, h http.Handler) error {
 // ServeServerTLS is srv.ServeTLS(ln, certFile, keyFile) with idle
 // hibernation, for a server of the program's own (its TLSConfig, timeouts,
 // hooks): replace the one call. It installs Hibernate's hooks (set srv's
-// ConnState and ConnContext before calling it) and, when ln is a *Listener,
-// performs TLS itself:
+// ConnState, ConnContext and BaseContext before calling it) and, when ln is
+// a *Listener, performs TLS itself:
 //
 //   - The tls.Config is the one srv.ServeTLS would use: a clone of
 //     srv.TLSConfig with "h2" and "http/1.1" added to NextProtos as net/http
@@ -41,12 +41,14 @@ func ListenAndServeTLS(addr, certFile, keyFile string, h http.Handler) error {
 //     are given (or when the config has no certificate). Everything
 //     tls.Config offers works as with std.
 //   - Each new connection's handshake runs in a goroutine of its own, never
-//     in Accept, once the client's first bytes arrive (a connection that
-//     sends nothing holds no goroutine). It is bounded like std's by the
-//     least positive ReadHeaderTimeout, ReadTimeout or WriteTimeout, or by
-//     DefaultTLSHandshakeTimeout when none is set. Errors are logged
-//     through srv.ErrorLog as net/http logs them, and a client speaking
-//     plaintext HTTP gets net/http's 400 response.
+//     in Accept, in the context std gives it (BaseContext's and
+//     ConnContext's values, ServerContextKey, LocalAddrContextKey). It is
+//     bounded like std's by the least positive ReadHeaderTimeout,
+//     ReadTimeout or WriteTimeout, or by DefaultTLSHandshakeTimeout when
+//     none is set. ConnState sees StateNew before the handshake and, if it
+//     fails, StateClosed, as with std. Errors are logged through
+//     srv.ErrorLog as net/http logs them, and a client speaking plaintext
+//     HTTP gets net/http's 400 response.
 //   - A connection that negotiated HTTP/2 (or another ALPN protocol served
 //     by srv.TLSNextProto) goes to net/http as its *tls.Conn, exactly as
 //     with std; it never hibernates.

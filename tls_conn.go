@@ -40,7 +40,11 @@ type tlsView struct {
 	c     *Conn
 	http1 bool         // served as a view; false: handed out as tc
 	hooks *serverHooks // the server's hooks, set at the first StateNew
-	idle  idleState    // the hibernation rule, on the plaintext
+	// announced: ConnState saw StateNew at the handshake (tlsListener);
+	// net/http's first StateNew is not shown again. Set before the Conn
+	// is queued for Accept, cleared by that StateNew.
+	announced bool
+	idle      idleState // the hibernation rule, on the plaintext
 	// rdl is the caller's read deadline (unix ns; 0: none): the rule's
 	// guard 5 and idle deadline, and what a grace or a probe restores.
 	rdl atomic.Int64
@@ -266,6 +270,11 @@ func (h *serverHooks) onViewState(v *tlsView, state http.ConnState) {
 		if w := v.c.wait.Load(); w != nil && w.takeNew() {
 			return
 		}
+		if v.announced {
+			v.announced = false
+			v.idle.onState(state)
+			return
+		}
 	case http.StateClosed:
 		if v.c.hub.completeKeptPark(v.c) {
 			return
@@ -275,6 +284,25 @@ func (h *serverHooks) onViewState(v *tlsView, state http.ConnState) {
 		h.connState(v.tc, state)
 	}
 	v.idle.onState(state)
+}
+
+// announcedTLS reports, once, for a *tls.Conn that net/http serves as
+// itself (HTTP/2), whether ConnState saw its StateNew at the handshake.
+func announcedTLS(nc net.Conn) bool {
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		return false
+	}
+	c, ok := tc.NetConn().(*Conn)
+	if !ok {
+		return false
+	}
+	v := tlsViewOf(c)
+	if v == nil || !v.announced {
+		return false
+	}
+	v.announced = false
+	return true
 }
 
 // unixNano is a deadline in unix nanoseconds; 0 for none.

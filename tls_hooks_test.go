@@ -4,7 +4,10 @@ package pollnet
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -160,4 +163,76 @@ func TestServeTLSHooksSeeStdHTTP2(t *testing.T) {
 		}
 		client.CloseIdleConnections()
 	})
+}
+
+// Connections whose handshake fails reach the hooks as with std: ConnContext
+// once, then StateNew before the handshake and StateClosed after it failed,
+// with the *tls.Conn. Each of tls_input_test.go's bad clients runs alone, to
+// its end, so that connections are numbered alike.
+func TestServeTLSHooksSeeStdFailedHandshakes(t *testing.T) {
+	var traces [][]string
+	var contexts []int
+	for _, std := range []bool{true, false} {
+		rec := newTLSHookRecorder()
+		ts := startTLS(t, std, nil, func(srv *http.Server) {
+			srv.ReadHeaderTimeout = 300 * time.Millisecond // ends the silent ones
+			rec.install(srv)
+		})
+		for i, bc := range badClients {
+			c, err := net.Dial("tcp", ts.ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			io.WriteString(c, bc.send)
+			if _, err := io.ReadAll(c); err != nil && !isConnReset(err) {
+				t.Fatalf("std=%v %s: %v; want the server to close", std, bc.name, err)
+			}
+			c.Close()
+			rec.waitStates(t, 2*(i+1))
+		}
+		time.Sleep(hibPause) // any extra hook call would show up meanwhile
+		tr, n := rec.snapshot()
+		slices.Sort(tr) // a StateClosed may come after the next connection's StateNew
+		traces = append(traces, tr)
+		contexts = append(contexts, n)
+	}
+	sameHooks(t, traces, contexts, 2*len(badClients))
+	if contexts[0] != len(badClients) {
+		t.Fatalf("std called ConnContext %d times for %d connections", contexts[0], len(badClients))
+	}
+	t.Logf("both saw: %q", traces[1])
+}
+
+// The handshake runs in the context std gives it: BaseContext's and
+// ConnContext's values, the server and the local address, as
+// ClientHelloInfo.Context() shows them to GetConfigForClient.
+func TestServeTLSHandshakeContextLikeStd(t *testing.T) {
+	type baseKey struct{}
+	var seen []string
+	for _, std := range []bool{true, false} {
+		rec := newTLSHookRecorder()
+		hello := make(chan string, 1)
+		ts := startTLS(t, std, nil, func(srv *http.Server) {
+			rec.install(srv)
+			srv.BaseContext = func(net.Listener) context.Context {
+				return context.WithValue(context.Background(), baseKey{}, "base")
+			}
+			srv.TLSConfig.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				ctx := h.Context()
+				_, isServer := ctx.Value(http.ServerContextKey).(*http.Server)
+				laddr, _ := ctx.Value(http.LocalAddrContextKey).(net.Addr)
+				hello <- fmt.Sprintf("%v %v server=%v laddr=%v", ctx.Value(baseKey{}), ctx.Value(ctxKey{}), isServer, laddr != nil)
+				return nil, nil
+			}
+		})
+		c := tlsRaw(t, ts)
+		c.write(getRequest("/"))
+		expectPrefix(t, c, "ctx1 *tls.Conn") // the request has the context the handshake had
+		seen = append(seen, <-hello)
+	}
+	if seen[0] != seen[1] {
+		t.Fatalf("handshake context differs:\nstd:     %q\npollnet: %q", seen[0], seen[1])
+	}
+	t.Logf("both: %q", seen[1])
 }

@@ -24,7 +24,7 @@ func serveTLSPolled(srv *http.Server, ln net.Listener, certFile, keyFile string)
 	if err != nil {
 		return true, err
 	}
-	return true, srv.Serve(newTLSListener(pl, srv, config))
+	return true, srv.Serve(newTLSListener(pl, srv, config, hibernate(srv)))
 }
 
 // tlsListener is the listener net/http serves under ServeServerTLS. It
@@ -42,6 +42,8 @@ func serveTLSPolled(srv *http.Server, ln net.Listener, certFile, keyFile string)
 type tlsListener struct {
 	ln      *Listener
 	srv     *http.Server
+	hooks   *serverHooks    // srv's (Hibernate); nil if the program replaced them
+	base    context.Context // what srv.BaseContext returned (serverHooks.onBase) before the first Accept
 	config  *tls.Config
 	timeout time.Duration // of a handshake
 
@@ -50,10 +52,11 @@ type tlsListener struct {
 	closed      bool
 }
 
-func newTLSListener(ln *Listener, srv *http.Server, config *tls.Config) *tlsListener {
+func newTLSListener(ln *Listener, srv *http.Server, config *tls.Config, hooks *serverHooks) *tlsListener {
 	return &tlsListener{
 		ln:          ln,
 		srv:         srv,
+		hooks:       hooks,
 		config:      config,
 		timeout:     tlsHandshakeTimeout(srv),
 		handshaking: map[*Conn]struct{}{},
@@ -106,14 +109,18 @@ func (l *tlsListener) startHandshake(c *Conn) {
 }
 
 // handshake runs a new connection's TLS handshake, as net/http's conn.serve
-// does, and queues it for Accept.
+// does, and queues it for Accept. ConnState sees what std shows: StateNew
+// before the handshake and, if it fails, StateClosed after the Close; the
+// StateNew that net/http reports once it accepts the connection is not
+// shown again (tlsView.announced).
 func (l *tlsListener) handshake(c *Conn) {
 	tc := tls.Server(c, l.config)
+	ctx := l.connContext(c, tc)
+	announce := l.hooks != nil && l.hooks.connState != nil
+	if announce {
+		l.hooks.connState(tc, http.StateNew)
+	}
 	c.SetDeadline(time.Now().Add(l.timeout))
-	// What net/http's handshake context holds that is known before net/http
-	// sees the connection (not BaseContext's and ConnContext's values).
-	ctx := context.WithValue(context.Background(), http.ServerContextKey, l.srv)
-	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
 	err := tc.HandshakeContext(ctx)
 
 	l.mu.Lock()
@@ -125,11 +132,35 @@ func (l *tlsListener) handshake(c *Conn) {
 			l.handshakeFailed(c, err)
 		}
 		tc.Close()
+		if announce {
+			l.hooks.connState(tc, http.StateClosed)
+		}
 		return
 	}
 	c.SetDeadline(time.Time{})
-	newTLSView(tc, c)
+	v := newTLSView(tc, c)
+	if announce {
+		v.hooks, v.announced = l.hooks, true // closed before net/http takes it: ConnState hears (closeKept)
+	}
 	c.hub.push(c) // after Close, push closes it
+}
+
+// connContext is the context net/http gives a connection's handshake: the
+// server's base context, ServerContextKey, what ConnContext returns (called
+// here, first, as std calls it before StateNew; net/http's own call later
+// gets the same context, serverHooks.onContext), LocalAddrContextKey.
+func (l *tlsListener) connContext(c *Conn, tc *tls.Conn) context.Context {
+	ctx := l.base
+	if ctx == nil { // the program replaced the hooks Hibernate installed
+		ctx = context.Background()
+	}
+	ctx = context.WithValue(ctx, http.ServerContextKey, l.srv)
+	if h := l.hooks; h != nil && h.connContext != nil {
+		if ctx = h.onContext(ctx, tc); ctx == nil {
+			panic("ConnContext returned nil") // as net/http
+		}
+	}
+	return context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
 }
 
 // handshakeFailed answers and logs a failed handshake as net/http does.

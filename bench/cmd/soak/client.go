@@ -140,10 +140,7 @@ loop:
 			peak.RSS = max(peak.RSS, st.RSS)
 			peak.FDs = max(peak.FDs, st.FDs)
 			peak.Goroutines = max(peak.Goroutines, st.Goroutines)
-			queued := st.Pollnet.Open - st.Pollnet.Parked - st.Held - st.Hijacked
-			if o.std {
-				queued = 0
-			}
+			queued := st.Pollnet.Queued // 0 for std
 			peak.queued = max(peak.queued, queued)
 			fmt.Printf("%4.0fs: client conns %d, requests %d, errors %d | server: held by net/http %d, hijacked %d, parked %d, woken waiting for Accept %d, goroutines %d, fds %d, RSS %.1f MiB\n",
 				time.Since(start).Seconds(), t.open.Load(), t.requests.Load(), t.errors(),
