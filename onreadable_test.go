@@ -447,6 +447,27 @@ func TestOnReadableHijacked(t *testing.T) {
 // request the client sent early (buffered above the socket) is served next.
 func TestUnhijackLongPoll(t *testing.T) {
 	event := make(chan string)
+	ln, _ := serveTest(t, hibConfig(), longPollMux(t, event), nil)
+	client := dialRaw(t, ln.Addr())
+	// The poll and, pipelined behind it, the next request.
+	client.write("GET /poll HTTP/1.1\r\nHost: x\r\n\r\n" + getRequest("/next"))
+	time.Sleep(50 * time.Millisecond)
+	event <- "news"
+	client.expect("GET", 200, "news")
+	client.expect("GET", 200, "hello /next")
+	// The same connection keeps serving, and hibernates like any other.
+	waitParked(t, ln, 1)
+	client.get("/again")
+	if st := ln.Stats(); st.Accepted != 1 {
+		t.Fatalf("stats %+v: want one connection", st)
+	}
+}
+
+// longPollMux answers /poll with the next event: it hijacks the connection,
+// and once an event comes writes it as a complete response and gives the
+// connection back with Unhijack, with what the hijack's reader buffered.
+// Any other path gets "hello " + path.
+func longPollMux(t *testing.T, event <-chan string) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/poll", func(w http.ResponseWriter, r *http.Request) {
 		c, rw, err := http.NewResponseController(w).Hijack()
@@ -465,20 +486,7 @@ func TestUnhijackLongPoll(t *testing.T) {
 		}()
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello "+r.URL.Path) })
-	ln, _ := serveTest(t, hibConfig(), mux, nil)
-	client := dialRaw(t, ln.Addr())
-	// The poll and, pipelined behind it, the next request.
-	client.write("GET /poll HTTP/1.1\r\nHost: x\r\n\r\n" + getRequest("/next"))
-	time.Sleep(50 * time.Millisecond)
-	event <- "news"
-	client.expect("GET", 200, "news")
-	client.expect("GET", 200, "hello /next")
-	// The same connection keeps serving, and hibernates like any other.
-	waitParked(t, ln, 1)
-	client.get("/again")
-	if st := ln.Stats(); st.Accepted != 1 {
-		t.Fatalf("stats %+v: want one connection", st)
-	}
+	return mux
 }
 
 // No goroutine, fd or poller is left once waiting Conns close.

@@ -132,6 +132,27 @@ func (v *tlsView) waitReadable(fn func()) error {
 	return v.c.onReadable(fn)
 }
 
+// unhijack is Unhijack for a view: the *Conn under it is taken back as a
+// plaintext one is, the given-back plaintext is read first, and the hub
+// queues the *Conn for Accept, which hands net/http this view again as a
+// new connection, over the same *tls.Conn.
+func (v *tlsView) unhijack(buffered []byte) error {
+	h := v.c.hub
+	if !v.http1 {
+		return errNotAccepted // served as its *tls.Conn: never hijacked as a view
+	}
+	if err := h.takeBack(v.c, nil); err != nil {
+		return err
+	}
+	v.readMu.Lock()
+	v.pending = append(append([]byte(nil), buffered...), v.pending...)
+	v.held.Store(len(v.pending) > 0)
+	v.readMu.Unlock()
+	v.idle.rehire(h.hibernates())
+	h.push(v.c)
+	return nil
+}
+
 // readHeld reads what waitReadable took from crypto/tls.
 func (v *tlsView) readHeld(p []byte) int {
 	v.readMu.Lock()
@@ -148,6 +169,9 @@ func (v *tlsView) readHeld(p []byte) int {
 func (v *tlsView) Read(p []byte) (int, error) {
 	if v.held.Load() && len(p) > 0 {
 		if n := v.readHeld(p); n > 0 {
+			if v.idle.proto.Load() == protoUnknown { // given back by Unhijack
+				v.idle.sniff(p[:n])
+			}
 			return n, nil
 		}
 	}

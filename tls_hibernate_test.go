@@ -70,3 +70,25 @@ func TestServeTLSHibernates(t *testing.T) {
 	}
 	t.Logf("TLS state: %s", session)
 }
+
+// Unhijack of a view: an HTTPS long-poll answered from an event gives its
+// connection back; a request the client sent early (plaintext buffered
+// above crypto/tls) is served next, and the connection hibernates
+// afterwards like any other. Only the same *tls.Conn (keys, sequence
+// numbers) can decrypt what the client sends on its one TLS session.
+func TestServeTLSUnhijackLongPoll(t *testing.T) {
+	event := make(chan string)
+	ts := startTLS(t, false, longPollMux(t, event), nil)
+	client := tlsRaw(t, ts)
+	// The poll and, pipelined behind it, the next request.
+	client.write("GET /poll HTTP/1.1\r\nHost: x\r\n\r\n" + getRequest("/next"))
+	event <- "news" // taken once the poll is hijacked
+	client.expect("GET", 200, "news")
+	client.expect("GET", 200, "hello /next")
+	waitParked(t, ts.pl, 1)
+	client.write(getRequest("/again"))
+	client.expect("GET", 200, "hello /again")
+	if st := ts.pl.Stats(); st.Accepted != 1 || st.Wakes != 1 {
+		t.Fatalf("stats %+v: want one connection, woken once", st)
+	}
+}

@@ -24,18 +24,36 @@ var (
 // before anything from the socket, so a request the client sent early is
 // not lost.
 //
-// c must be a *Conn accepted by a pollnet Listener that is still open, with
-// no call in flight; a wait in OnReadable ends. After Unhijack the program
-// must not use c.
+// c must be a *Conn accepted by a pollnet Listener that is still open, or
+// the net.Conn Hijack returns under ServeServerTLS (HTTPS: buffered is then
+// plaintext), with no call in flight; a wait in OnReadable ends. After
+// Unhijack the program must not use c.
 func Unhijack(c net.Conn, buffered []byte) error {
-	pc, ok := c.(*Conn)
-	if !ok || pc.hub == nil {
-		return errNotAccepted
+	switch c := c.(type) {
+	case *Conn:
+		if c.hub != nil {
+			return c.hub.unhijack(c, buffered)
+		}
+	case *tlsView:
+		return c.unhijack(buffered)
 	}
-	return pc.hub.unhijack(pc, buffered)
+	return errNotAccepted
 }
 
 func (h *hub) unhijack(c *Conn, buffered []byte) error {
+	if err := h.takeBack(c, buffered); err != nil {
+		return err
+	}
+	c.idle.rehire(h.hibernates())
+	h.push(c)
+	return nil
+}
+
+// takeBack ends whatever the program's use of a hijacked c left behind (a
+// wait in OnReadable, its place in the shared pollset, its registration in
+// the runtime poller) so that the hub can serve it again; buffered is read
+// back first.
+func (h *hub) takeBack(c *Conn, buffered []byte) error {
 	if h.closed.Load() {
 		return c.opError("unhijack", net.ErrClosed)
 	}
@@ -76,7 +94,5 @@ func (h *hub) unhijack(c *Conn, buffered []byte) error {
 		w.prefixed.Store(true)
 	}
 	w.mu.Unlock()
-	c.idle.rehire(h.hibernates())
-	h.push(c)
 	return nil
 }
