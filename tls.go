@@ -41,7 +41,9 @@ func ListenAndServeTLS(addr, certFile, keyFile string, h http.Handler) error {
 //     are given (or when the config has no certificate). Everything
 //     tls.Config offers works as with std.
 //   - Each new connection's handshake runs in a goroutine of its own, never
-//     in Accept, in the context std gives it (BaseContext's and
+//     in Accept, once the client's first bytes arrive (until then the
+//     connection waits as in OnReadable: a client that sends nothing holds
+//     no goroutine), in the context std gives it (BaseContext's and
 //     ConnContext's values, ServerContextKey, LocalAddrContextKey). It is
 //     bounded like std's by the least positive ReadHeaderTimeout,
 //     ReadTimeout or WriteTimeout, or by DefaultTLSHandshakeTimeout when

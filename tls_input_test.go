@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -193,4 +194,51 @@ func TestServeTLSShutdownEndsHandshakes(t *testing.T) {
 	if l := ts.log.String(); strings.Contains(l, "handshake") {
 		t.Fatalf("logged: %s", l)
 	}
+}
+
+// A client that connects and sends nothing holds no goroutine while its
+// handshake waits for its first bytes (std holds one per connection); when
+// it finally speaks, or goes, the handshake runs or fails as usual.
+func TestServeTLSSilentClientsHoldNoGoroutine(t *testing.T) {
+	const n = 200
+	ts := startTLS(t, false, tlsMux(), nil)
+	client := ts.client(t, false)
+	get := func() {
+		t.Helper()
+		resp, err := client.Get(ts.url("/tls"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	get() // the server's own goroutines are all running
+	client.CloseIdleConnections()
+	waitStats(t, ts.pl, "the first client gone", func(s Stats) bool { return s.Open == 0 })
+	before := runtime.NumGoroutine()
+	var silent []net.Conn
+	for range n {
+		c, err := net.Dial("tcp", ts.ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+	}
+	waitStats(t, ts.pl, "every silent connection waiting", func(s Stats) bool { return s.Waiting == n })
+	if g := runtime.NumGoroutine(); g-before >= n/4 {
+		t.Fatalf("%d silent connections hold %d goroutines", n, g-before)
+	}
+	get()                      // served meanwhile
+	for i, c := range silent { // half speak (a plaintext request), half go
+		if i%2 == 0 {
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			if got, _ := io.ReadAll(c); string(got) != plaintextAnswer {
+				t.Fatalf("got %q, want net/http's answer to plaintext", got)
+			}
+		}
+		c.Close()
+	}
+	client.CloseIdleConnections()
+	waitStats(t, ts.pl, "every connection closed", func(s Stats) bool { return s.Open == 0 && s.Waiting == 0 })
 }

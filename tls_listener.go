@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,8 +49,19 @@ type tlsListener struct {
 	timeout time.Duration // of a handshake
 
 	mu          sync.Mutex
-	handshaking map[*Conn]struct{} // closed by Close
+	handshaking map[*Conn]*pendingTLS // closed by Close
 	closed      bool
+}
+
+// pendingTLS is a new connection until its handshake ends. It waits for
+// its first bytes in OnReadable (no goroutine), then the handshake runs in
+// a goroutine of its own.
+type pendingTLS struct {
+	c        *Conn
+	tc       *tls.Conn
+	ctx      context.Context // the handshake's (connContext)
+	announce bool            // ConnState saw its StateNew
+	started  atomic.Bool     // taken by the handshake, or by Close
 }
 
 func newTLSListener(ln *Listener, srv *http.Server, config *tls.Config, hooks *serverHooks) *tlsListener {
@@ -59,7 +71,7 @@ func newTLSListener(ln *Listener, srv *http.Server, config *tls.Config, hooks *s
 		hooks:       hooks,
 		config:      config,
 		timeout:     tlsHandshakeTimeout(srv),
-		handshaking: map[*Conn]struct{}{},
+		handshaking: map[*Conn]*pendingTLS{},
 	}
 }
 
@@ -79,7 +91,9 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 }
 
 // Close closes the pollnet Listener (its parked and queued connections
-// too) and the connections still in their handshake.
+// too) and the connections still in their handshake. One still waiting for
+// its first bytes is closed here (its OnReadable never fires); one whose
+// handshake runs fails it and ends it there.
 func (l *tlsListener) Close() error {
 	l.mu.Lock()
 	l.closed = true
@@ -87,41 +101,64 @@ func (l *tlsListener) Close() error {
 	l.handshaking = nil
 	l.mu.Unlock()
 	err := l.ln.Close()
-	for c := range pending {
-		c.Close()
+	for c, p := range pending {
+		if p.started.CompareAndSwap(false, true) {
+			l.abandon(p)
+		} else {
+			c.Close()
+		}
 	}
 	return err
+}
+
+// abandon closes a new connection whose handshake never started.
+func (l *tlsListener) abandon(p *pendingTLS) {
+	p.tc.Close()
+	if p.announce {
+		l.hooks.connState(p.tc, http.StateClosed)
+	}
 }
 
 // Addr returns the listener's network address.
 func (l *tlsListener) Addr() net.Addr { return l.ln.Addr() }
 
+// startHandshake begins a new connection's life as net/http's accept loop
+// does (ConnContext, then StateNew, on the goroutine that calls Accept),
+// bounds its handshake and waits, without a goroutine, for its first
+// bytes: until the timeout, a client that connects and sends nothing costs
+// its socket, its *Conn and an unstarted *tls.Conn, not a goroutine.
 func (l *tlsListener) startHandshake(c *Conn) {
+	p := &pendingTLS{c: c, tc: tls.Server(c, l.config)}
+	p.ctx = l.connContext(c, p.tc)
+	if l.hooks != nil && l.hooks.connState != nil {
+		p.announce = true
+		l.hooks.connState(p.tc, http.StateNew)
+	}
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		c.Close()
+		l.abandon(p)
 		return
 	}
-	l.handshaking[c] = struct{}{}
+	l.handshaking[c] = p
 	l.mu.Unlock()
-	go l.handshake(c)
+	c.SetDeadline(time.Now().Add(l.timeout))
+	if err := OnReadable(c, func() { l.handshake(p) }); err != nil {
+		go l.handshake(p) // its Read reports what OnReadable met
+	}
 }
 
 // handshake runs a new connection's TLS handshake, as net/http's conn.serve
 // does, and queues it for Accept. ConnState sees what std shows: StateNew
-// before the handshake and, if it fails, StateClosed after the Close; the
-// StateNew that net/http reports once it accepts the connection is not
-// shown again (tlsView.announced).
-func (l *tlsListener) handshake(c *Conn) {
-	tc := tls.Server(c, l.config)
-	ctx := l.connContext(c, tc)
-	announce := l.hooks != nil && l.hooks.connState != nil
-	if announce {
-		l.hooks.connState(tc, http.StateNew)
+// before the handshake (startHandshake) and, if it fails, StateClosed after
+// the Close; the StateNew that net/http reports once it accepts the
+// connection is not shown again (tlsView.announced).
+func (l *tlsListener) handshake(p *pendingTLS) {
+	if !p.started.CompareAndSwap(false, true) {
+		return // Close took it
 	}
-	c.SetDeadline(time.Now().Add(l.timeout))
-	err := tc.HandshakeContext(ctx)
+	c, tc := p.c, p.tc
+	err := tc.HandshakeContext(p.ctx)
 
 	l.mu.Lock()
 	delete(l.handshaking, c)
@@ -132,14 +169,14 @@ func (l *tlsListener) handshake(c *Conn) {
 			l.handshakeFailed(c, err)
 		}
 		tc.Close()
-		if announce {
+		if p.announce {
 			l.hooks.connState(tc, http.StateClosed)
 		}
 		return
 	}
 	c.SetDeadline(time.Time{})
 	v := newTLSView(tc, c)
-	if announce {
+	if p.announce {
 		v.hooks, v.announced = l.hooks, true // closed before net/http takes it: ConnState hears (closeKept)
 	}
 	c.hub.push(c) // after Close, push closes it
