@@ -294,8 +294,7 @@ func (h *serverHooks) onViewState(v *tlsView, state http.ConnState) {
 		if w := v.c.wait.Load(); w != nil && w.takeNew() {
 			return
 		}
-		if v.announced {
-			v.announced = false
+		if v.takeAnnounced() {
 			v.idle.onState(state)
 			return
 		}
@@ -310,8 +309,16 @@ func (h *serverHooks) onViewState(v *tlsView, state http.ConnState) {
 	v.idle.onState(state)
 }
 
-// announcedTLS reports, once, for a *tls.Conn that net/http serves as
-// itself (HTTP/2), whether ConnState saw its StateNew at the handshake.
+// takeAnnounced reports, once, whether ConnState saw the connection's
+// StateNew at the handshake, so that net/http's is not shown again.
+func (v *tlsView) takeAnnounced() bool {
+	was := v.announced
+	v.announced = false
+	return was
+}
+
+// announcedTLS is takeAnnounced for a *tls.Conn that net/http serves as
+// itself (HTTP/2).
 func announcedTLS(nc net.Conn) bool {
 	tc, ok := nc.(*tls.Conn)
 	if !ok {
@@ -322,11 +329,7 @@ func announcedTLS(nc net.Conn) bool {
 		return false
 	}
 	v := tlsViewOf(c)
-	if v == nil || !v.announced {
-		return false
-	}
-	v.announced = false
-	return true
+	return v != nil && v.takeAnnounced()
 }
 
 // unixNano is a deadline in unix nanoseconds; 0 for none.

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -215,6 +216,7 @@ func TestServeTLSSilentClientsHoldNoGoroutine(t *testing.T) {
 	get() // the server's own goroutines are all running
 	client.CloseIdleConnections()
 	waitStats(t, ts.pl, "the first client gone", func(s Stats) bool { return s.Open == 0 })
+	base := takeBaseline(t)
 	before := runtime.NumGoroutine()
 	var silent []net.Conn
 	for range n {
@@ -241,4 +243,52 @@ func TestServeTLSSilentClientsHoldNoGoroutine(t *testing.T) {
 	}
 	client.CloseIdleConnections()
 	waitStats(t, ts.pl, "every connection closed", func(s Stats) bool { return s.Open == 0 && s.Waiting == 0 })
+	base.check(t) // no fd or goroutine left by the waits and handshakes
+}
+
+// Closing the server while new connections still wait for their first
+// bytes closes them, tells ConnState (StateNew, then StateClosed, as std
+// shows connections closed before their handshake) and leaves no fd or
+// goroutine behind.
+func TestServeTLSCloseWithSilentClients(t *testing.T) {
+	const n = 20
+	base := takeBaseline(t)
+	var mu sync.Mutex
+	states := map[http.ConnState]int{}
+	ts := startTLS(t, false, tlsMux(), func(srv *http.Server) {
+		srv.ConnState = func(c net.Conn, s http.ConnState) {
+			mu.Lock()
+			states[s]++
+			mu.Unlock()
+		}
+	})
+	var silent []net.Conn
+	for range n {
+		c, err := net.Dial("tcp", ts.ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(waitBound))
+		silent = append(silent, c)
+	}
+	waitStats(t, ts.pl, "every silent connection waiting", func(s Stats) bool { return s.Waiting == n })
+	ts.srv.Close()
+	for _, c := range silent {
+		if _, err := io.ReadAll(c); err != nil && !isConnReset(err) {
+			t.Fatalf("%v; want the server to close", err)
+		}
+		c.Close()
+	}
+	waitFor(t, "StateClosed for each", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return states[http.StateClosed] == n
+	})
+	mu.Lock()
+	if states[http.StateNew] != n || len(states) != 2 {
+		t.Fatalf("ConnState saw %v, want %d StateNew and %d StateClosed", states, n, n)
+	}
+	mu.Unlock()
+	base.check(t)
 }

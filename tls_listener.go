@@ -49,7 +49,7 @@ type tlsListener struct {
 	timeout time.Duration // of a handshake
 
 	mu          sync.Mutex
-	handshaking map[*Conn]*pendingTLS // closed by Close
+	handshaking map[*pendingTLS]struct{} // closed by Close
 	closed      bool
 }
 
@@ -71,7 +71,7 @@ func newTLSListener(ln *Listener, srv *http.Server, config *tls.Config, hooks *s
 		hooks:       hooks,
 		config:      config,
 		timeout:     tlsHandshakeTimeout(srv),
-		handshaking: map[*Conn]*pendingTLS{},
+		handshaking: map[*pendingTLS]struct{}{},
 	}
 }
 
@@ -101,11 +101,11 @@ func (l *tlsListener) Close() error {
 	l.handshaking = nil
 	l.mu.Unlock()
 	err := l.ln.Close()
-	for c, p := range pending {
+	for p := range pending {
 		if p.started.CompareAndSwap(false, true) {
 			l.abandon(p)
 		} else {
-			c.Close()
+			p.c.Close()
 		}
 	}
 	return err
@@ -140,7 +140,7 @@ func (l *tlsListener) startHandshake(c *Conn) {
 		l.abandon(p)
 		return
 	}
-	l.handshaking[c] = p
+	l.handshaking[p] = struct{}{}
 	l.mu.Unlock()
 	c.SetDeadline(time.Now().Add(l.timeout))
 	if err := OnReadable(c, func() { l.handshake(p) }); err != nil {
@@ -161,7 +161,7 @@ func (l *tlsListener) handshake(p *pendingTLS) {
 	err := tc.HandshakeContext(p.ctx)
 
 	l.mu.Lock()
-	delete(l.handshaking, c)
+	delete(l.handshaking, p)
 	closed := l.closed
 	l.mu.Unlock()
 	if err != nil {
