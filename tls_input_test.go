@@ -218,16 +218,7 @@ func TestServeTLSSilentClientsHoldNoGoroutine(t *testing.T) {
 	waitStats(t, ts.pl, "the first client gone", func(s Stats) bool { return s.Open == 0 })
 	base := takeBaseline(t)
 	before := runtime.NumGoroutine()
-	var silent []net.Conn
-	for range n {
-		c, err := net.Dial("tcp", ts.ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		silent = append(silent, c)
-	}
-	waitStats(t, ts.pl, "every silent connection waiting", func(s Stats) bool { return s.Waiting == n })
+	silent := dialSilent(t, ts, n)
 	if g := runtime.NumGoroutine(); g-before >= n/4 {
 		t.Fatalf("%d silent connections hold %d goroutines", n, g-before)
 	}
@@ -262,17 +253,7 @@ func TestServeTLSCloseWithSilentClients(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	var silent []net.Conn
-	for range n {
-		c, err := net.Dial("tcp", ts.ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(waitBound))
-		silent = append(silent, c)
-	}
-	waitStats(t, ts.pl, "every silent connection waiting", func(s Stats) bool { return s.Waiting == n })
+	silent := dialSilent(t, ts, n)
 	ts.srv.Close()
 	for _, c := range silent {
 		if _, err := io.ReadAll(c); err != nil && !isConnReset(err) {
@@ -291,4 +272,23 @@ func TestServeTLSCloseWithSilentClients(t *testing.T) {
 	}
 	mu.Unlock()
 	base.check(t)
+}
+
+// dialSilent opens n connections that send nothing (closed when the test
+// ends) and waits until the server has them all waiting for their first
+// bytes.
+func dialSilent(t *testing.T, ts *tlsServer, n int) []net.Conn {
+	t.Helper()
+	var silent []net.Conn
+	for range n {
+		c, err := net.Dial("tcp", ts.ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(waitBound))
+		silent = append(silent, c)
+	}
+	waitStats(t, ts.pl, "every silent connection waiting", func(s Stats) bool { return s.Waiting == int64(n) })
+	return silent
 }
